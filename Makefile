@@ -1,0 +1,41 @@
+# Storyline — the two commands a newcomer runs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export STORYLINE_HOME ?= $(CURDIR)/var
+
+.PHONY: install run test lint system-deps docs sample clean
+
+# The venv with Storyline and its dev extras; redone only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Storyline needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/storyline serve
+
+# PostgreSQL server binaries and Chromium for the tests that need them.
+system-deps:
+	@bash scripts/ensure-system-deps.sh
+
+lint: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/lint-imports
+
+test: install system-deps lint
+	$(BIN)/python -m pytest
+
+docs: install
+	$(BIN)/storyline settings --markdown > docs/configuration.md
+
+sample: install
+	$(BIN)/python scripts/build_sample.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

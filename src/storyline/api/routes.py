@@ -1,0 +1,58 @@
+"""JSON routes under /api."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from storyline import __version__
+from storyline.api.schemas import (
+    ArticleDetail,
+    ArticlePage,
+    ArticleSummary,
+    ErrorResponse,
+    Health,
+    Stats,
+    utc_now,
+)
+from storyline.app import Storyline
+
+router = APIRouter(prefix="/api", tags=["api"], responses={404: {"model": ErrorResponse}})
+
+PageNumber = Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1.")]
+
+
+def storyline_of(request: Request) -> Storyline:
+    """The application object the ASGI app was built around."""
+    return request.app.state.storyline
+
+
+@router.get("/articles", response_model=ArticlePage, summary="Latest articles, newest first")
+def list_articles(request: Request, page: PageNumber = 1) -> ArticlePage:
+    app = storyline_of(request)
+    rows, has_next = app.article_page(page)
+    next_url = str(request.url.include_query_params(page=page + 1)) if has_next else None
+    return ArticlePage(
+        page=page, page_size=app.settings.page_size, articles=[ArticleSummary.of(a) for a in rows],
+        next=next_url,
+    )
+
+
+@router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article")
+def get_article(request: Request, article_id: int) -> ArticleDetail:
+    article = storyline_of(request).article(article_id)
+    if article is None:
+        raise HTTPException(status_code=404, detail=f"No article with id {article_id}.")
+    return ArticleDetail.of(article)
+
+
+@router.get("/stats", response_model=Stats, summary="Counts over the store")
+def get_stats(request: Request) -> Stats:
+    return Stats.of(storyline_of(request).stats())
+
+
+def health(request: Request) -> Health:
+    """Liveness and store check; raises when the store does not answer."""
+    app = storyline_of(request)
+    return Health(status="ok", version=__version__, database=app.check_store(), checked_at=utc_now())

@@ -1,0 +1,130 @@
+"""Response shapes of the JSON API (they are also its OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from storyline.types import StoredArticle, StoreStats
+
+
+class ArticleSummary(BaseModel):
+    """An article in a list: everything but the full text."""
+
+    id: int
+    title: str
+    url: str | None = Field(description="Where the article was published, when known.")
+    canonical_url: str
+    outlet: str | None
+    published: datetime | None = Field(description="Publication time (UTC), when known.")
+    received: datetime = Field(description="When Storyline stored the article (UTC).")
+    authors: list[str]
+    language: str | None
+    word_count: int
+    is_sample: bool
+    excerpt: str
+
+    @classmethod
+    def of(cls, article: StoredArticle) -> ArticleSummary:
+        return cls(**_common(article), excerpt=excerpt(article.text))
+
+
+class ArticleDetail(BaseModel):
+    """One article with its full text."""
+
+    id: int
+    title: str
+    url: str | None
+    canonical_url: str
+    outlet: str | None
+    published: datetime | None
+    received: datetime
+    updated: datetime
+    authors: list[str]
+    language: str | None
+    word_count: int
+    is_sample: bool
+    licence: str | None
+    text: str
+
+    @classmethod
+    def of(cls, article: StoredArticle) -> ArticleDetail:
+        return cls(
+            **_common(article), updated=article.updated_at, licence=article.licence, text=article.text
+        )
+
+
+class ArticlePage(BaseModel):
+    """One page of articles, newest first."""
+
+    page: int
+    page_size: int
+    articles: list[ArticleSummary]
+    next: str | None = Field(description="URL of the next page, or null on the last one.")
+
+
+class Stats(BaseModel):
+    """Counts over the store."""
+
+    articles: int
+    sample_articles: int
+    outlets: int
+    sources: int
+    newest: datetime | None
+    oldest: datetime | None
+
+    @classmethod
+    def of(cls, stats: StoreStats) -> Stats:
+        return cls(
+            articles=stats.articles, sample_articles=stats.sample_articles, outlets=stats.outlets,
+            sources=stats.sources, newest=stats.newest, oldest=stats.oldest,
+        )
+
+
+class Health(BaseModel):
+    """Whether Storyline and its store answer."""
+
+    status: str
+    version: str
+    database: str
+    checked_at: datetime
+
+
+class ErrorBody(BaseModel):
+    status: int
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """What every API error returns."""
+
+    error: ErrorBody
+
+
+def excerpt(text: str, limit: int = 280) -> str:
+    """The start of ``text``, cut at a word boundary."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _common(article: StoredArticle) -> dict[str, object]:
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "outlet": article.outlet,
+        "published": article.published,
+        "received": article.created_at,
+        "authors": list(article.authors),
+        "language": article.language,
+        "word_count": article.word_count,
+        "is_sample": article.is_sample,
+    }
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

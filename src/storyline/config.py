@@ -1,0 +1,220 @@
+"""Settings: one table, each setting settable by config file, CLI flag and environment.
+
+Precedence, highest first: a CLI flag (``--setting NAME VALUE`` or a dedicated flag),
+the environment (``STORYLINE_<NAME>``), the config file (``storyline.toml`` in the home
+folder, or the file named by ``--config`` / ``STORYLINE_CONFIG``), the default.
+
+The docs page ``docs/configuration.md`` is generated from :data:`SETTINGS`
+(``storyline settings --markdown``); a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storyline.errors import ConfigError
+
+__all__ = ["SETTINGS", "Setting", "Settings", "load_settings", "settings_markdown"]
+
+ENV_PREFIX = "STORYLINE_"
+CONFIG_FILE_NAME = "storyline.toml"
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _parse_positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _parse_port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(f"expected a port between 0 and 65535, got {text!r}")
+    return value
+
+
+def _parse_log_level(text: str) -> str:
+    level = text.strip().lower()
+    if level not in {"debug", "info", "warning", "error"}:
+        raise ValueError(f"expected debug, info, warning or error, got {text!r}")
+    return level
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One row of the settings table."""
+
+    name: str
+    default: str
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+# The settings table. Defaults are written as text, exactly as a user would write them.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", "./var", "Data folder: the SQLite database, logs and caches live here.", Path),
+    Setting(
+        "database_url",
+        "",
+        "SQLAlchemy URL of the store. Empty means SQLite at `<home>/storyline.db`. "
+        "For PostgreSQL: `postgresql://user:password@host/dbname`.",
+    ),
+    Setting("host", "127.0.0.1", "Address the web server listens on."),
+    Setting("port", "8000", "Port the web server listens on.", _parse_port),
+    Setting("log_level", "info", "One of debug, info, warning, error.", _parse_log_level),
+    Setting("page_size", "30", "Articles per page in the web app and API lists.", _parse_positive_int),
+    Setting(
+        "load_sample",
+        "true",
+        "Load the bundled sample news when `storyline serve` starts on an empty store.",
+        _parse_bool,
+    ),
+    Setting(
+        "sample_dir",
+        "",
+        "Folder of the bundled sample. Empty means the `data/sample` folder shipped with Storyline.",
+    ),
+    Setting(
+        "sqlite_readers",
+        "4",
+        "Size of the SQLite reader connection pool (writes always go through one connection).",
+        _parse_positive_int,
+    ),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Resolved settings. Build with :func:`load_settings`, change with ``dataclasses.replace``."""
+
+    home: Path
+    database_url: str
+    host: str
+    port: int
+    log_level: str
+    page_size: int
+    load_sample: bool
+    sample_dir: str
+    sqlite_readers: int
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The store URL, with the SQLite default filled in from ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'storyline.db').resolve()}"
+
+    @property
+    def resolved_sample_dir(self) -> Path:
+        """Where the bundled sample lives."""
+        if self.sample_dir:
+            return Path(self.sample_dir)
+        return Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+if {f.name for f in dataclasses.fields(Settings)} != set(_BY_NAME):  # pragma: no cover
+    raise RuntimeError("Settings fields and SETTINGS table disagree")
+
+
+def _read_config_file(path: Path) -> dict[str, str]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read config file ({exc.strerror})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"config file is not valid TOML ({exc})") from exc
+    values: dict[str, str] = {}
+    for key, value in raw.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif not isinstance(value, (str, int, float)):
+            raise ConfigError(str(path), f"setting {key!r} must be a string, number or boolean")
+        values[key] = str(value)
+    return values
+
+
+def _parse_value(name: str, text: str, origin: str) -> Any:
+    setting = _BY_NAME.get(name)
+    if setting is None:
+        known = ", ".join(sorted(_BY_NAME))
+        raise ConfigError(origin, f"unknown setting {name!r} (known: {known})")
+    try:
+        return setting.parse(text)
+    except ValueError as exc:
+        raise ConfigError(origin, f"bad value for setting {name!r}: {exc}") from exc
+
+
+def load_settings(
+    overrides: Mapping[str, str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Resolve every setting from flags (``overrides``), environment, config file and defaults."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    raw: dict[str, tuple[str, str]] = {s.name: (s.default, "default") for s in SETTINGS}
+
+    env_values = {
+        s.name: environ[s.env_var] for s in SETTINGS if s.env_var in environ
+    }
+    home_text = overrides.get("home") or env_values.get("home") or raw["home"][0]
+    if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(environ[ENV_PREFIX + "CONFIG"])
+    if config_file is None:
+        candidate = Path(home_text) / CONFIG_FILE_NAME
+        config_file = candidate if candidate.is_file() else None
+    if config_file is not None:
+        for name, text in _read_config_file(config_file).items():
+            raw[name] = (text, f"{config_file} ({name})")
+    for name, text in env_values.items():
+        raw[name] = (text, f"environment {ENV_PREFIX}{name.upper()}")
+    for name, text in overrides.items():
+        raw[name] = (text, f"flag --setting {name}")
+
+    values = {name: _parse_value(name, text, origin) for name, (text, origin) in raw.items()}
+    return Settings(**values)
+
+
+def settings_markdown() -> str:
+    """The settings table as the Markdown page ``docs/configuration.md``."""
+    lines = [
+        "# Configuration",
+        "",
+        "<!-- Generated by `storyline settings --markdown`; do not edit by hand. -->",
+        "",
+        "Every setting can be given, highest precedence first, as a CLI flag",
+        "(`storyline --setting NAME VALUE ...`), an environment variable",
+        "(`STORYLINE_NAME`), a line `name = value` in the config file",
+        f"(`{CONFIG_FILE_NAME}` in the home folder, or the file named by `--config` /",
+        "`STORYLINE_CONFIG`), or left at its default.",
+        "",
+        "| setting | environment variable | default | what it does |",
+        "| --- | --- | --- | --- |",
+    ]
+    for s in SETTINGS:
+        default = f"`{s.default}`" if s.default else "(empty)"
+        lines.append(f"| `{s.name}` | `{s.env_var}` | {default} | {s.help} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,111 @@
+"""The one error tree of Storyline.
+
+Every error Storyline raises on purpose derives from :class:`StorylineError`.
+Third-party errors are wrapped where they enter (``raise DecodeError(path) from exc``),
+so callers catch our types, never a library's::
+
+    StorylineError                 anything Storyline raises on purpose
+    ├── ConfigError                a setting is unknown or has a bad value
+    ├── InputError                 one input (file, line, record, page) cannot be used
+    │   ├── UnsupportedInputError  a file type Storyline does not read
+    │   ├── EmptyInputError        a file or record with nothing in it
+    │   ├── DecodeError            bytes that are not text in any encoding we can tell
+    │   └── RecordError            a record that is not valid (bad JSON, missing title/text)
+    ├── ExtractError               no article could be extracted from a page
+    └── StoreError                 the store failed
+        ├── StoreUnavailableError  the database cannot be reached or opened
+        └── SchemaError            the database schema is newer or older than this code
+
+Each error carries the input it is about (``subject``) and a ``hint`` saying what to do,
+and renders as one line: ``"<subject>: <what failed>. <hint>"``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DecodeError",
+    "EmptyInputError",
+    "ExtractError",
+    "InputError",
+    "RecordError",
+    "SchemaError",
+    "StoreError",
+    "StoreUnavailableError",
+    "StorylineError",
+    "UnsupportedInputError",
+]
+
+
+class StorylineError(Exception):
+    """Base of every error Storyline raises on purpose."""
+
+    default_hint: str = ""
+
+    def __init__(self, subject: str, message: str, hint: str | None = None) -> None:
+        self.subject = subject
+        self.message = message
+        self.hint = self.default_hint if hint is None else hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        line = f"{self.subject}: {self.message}" if self.subject else self.message
+        return f"{line}. {self.hint}" if self.hint else line
+
+
+class ConfigError(StorylineError):
+    """A setting is unknown or its value cannot be used."""
+
+    default_hint = "See `storyline settings` or docs/configuration.md for valid settings."
+
+
+class InputError(StorylineError):
+    """One input cannot be used; the rest of the batch goes on."""
+
+
+class UnsupportedInputError(InputError):
+    """A file type Storyline does not read."""
+
+    default_hint = "Storyline imports .html/.htm, .txt/.md, .jsonl/.ndjson (optionally .gz)."
+
+
+class EmptyInputError(InputError):
+    """A file or record with nothing in it."""
+
+    default_hint = "Skipped; nothing to import."
+
+
+class DecodeError(InputError):
+    """Bytes that are not text in any encoding Storyline can tell."""
+
+    default_hint = "Save the file as UTF-8 text and import it again."
+
+
+class RecordError(InputError):
+    """A record that is not valid: not JSON, or missing what an article needs."""
+
+    default_hint = 'Each line must be a JSON object with at least "title" and "text".'
+
+
+class ExtractError(StorylineError):
+    """No article could be extracted from a page."""
+
+    default_hint = "The page may be empty, not an article, or rendered by JavaScript."
+
+
+class StoreError(StorylineError):
+    """The store failed."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached or opened."""
+
+    default_hint = (
+        "Check STORYLINE_DATABASE_URL (or --database-url) and that the database server is running."
+    )
+
+
+class SchemaError(StoreError):
+    """The database schema does not match this version of Storyline."""
+
+    default_hint = "Run `storyline db upgrade`, or upgrade Storyline if the database is newer."

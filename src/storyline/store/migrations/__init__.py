@@ -1,0 +1,1 @@
+"""Alembic migrations of the store, numbered ``NNNN_what.py`` in ``versions/``."""

@@ -1,0 +1,78 @@
+"""The Store protocol: what every store backend guarantees.
+
+Guarantees, for every implementation:
+
+- **Times are UTC.** Every datetime going in must be timezone-aware (a naive one raises
+  ``ValueError``); every datetime coming out is aware and in UTC.
+- **Upsert is idempotent by canonical URL.** Upserting the same :class:`Article` twice
+  stores one row; the second call reports ``UNCHANGED``. An article whose canonical URL
+  is stored with a different title, text or metadata is updated in place (its id and
+  ``created_at`` stay) and reported ``UPDATED``.
+- **Batches are atomic.** ``upsert_articles`` stores all of its batch or none of it.
+- **Reads never see half a write**: each read runs in one snapshot.
+- **Thread safety.** One store object may be used from many threads; writes are
+  serialised (on SQLite through one writer connection), reads run in parallel.
+- **Errors.** A database that cannot be reached raises
+  :class:`~storyline.errors.StoreUnavailableError`; a schema newer than this code raises
+  :class:`~storyline.errors.SchemaError`; any other database failure raises
+  :class:`~storyline.errors.StoreError`. Library errors never escape.
+- **Nothing is deleted implicitly.** Only the ``delete_*`` methods delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from storyline.types import Article, Source, SourceKind, StoredArticle, StoreStats, UpsertResult
+
+
+class Store(Protocol):
+    """Persistence for Storyline. See the module docstring for the guarantees."""
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        ...
+
+    def upsert_articles(
+        self, articles: Sequence[Article], *, source_id: int | None = None
+    ) -> list[UpsertResult]:
+        """Insert or update ``articles`` by canonical URL, atomically; one result each, in order."""
+        ...
+
+    def get_article(self, article_id: int) -> StoredArticle | None:
+        """The article with ``article_id``, or None."""
+        ...
+
+    def get_article_by_url(self, canonical_url: str) -> StoredArticle | None:
+        """The article stored under ``canonical_url``, or None."""
+        ...
+
+    def latest_articles(self, *, limit: int, offset: int = 0) -> list[StoredArticle]:
+        """Articles newest first (publication time, else arrival time; then id)."""
+        ...
+
+    def count_articles(self) -> int:
+        """How many articles are stored."""
+        ...
+
+    def stats(self) -> StoreStats:
+        """Counts over the whole store."""
+        ...
+
+    def ensure_source(self, kind: SourceKind, url: str, title: str) -> Source:
+        """The source with ``url``, created when missing (its kind and title kept if present)."""
+        ...
+
+    def list_sources(self) -> list[Source]:
+        """Every source, oldest first."""
+        ...
+
+    def delete_sample_articles(self) -> int:
+        """Delete the bundled sample's articles (and its source); returns how many articles."""
+        ...
+
+    def close(self) -> None:
+        """Release connections. The store cannot be used afterwards."""
+        ...

@@ -1,0 +1,85 @@
+"""Table definitions (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+This metadata is the schema the latest migration produces; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A datetime stored in UTC and always returned timezone-aware in UTC.
+
+    Naive datetimes are refused: a time without a zone is a bug upstream, and guessing
+    a zone here would silently move articles in time.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; times must be aware")
+        value = value.astimezone(UTC)
+        # SQLite keeps text: store naive UTC so string order is time order.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("canonical_url", sa.Text, nullable=False, unique=True),
+    sa.Column("url", sa.Text),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("outlet", sa.Text),
+    sa.Column("published_at", UTCDateTime),
+    sa.Column("authors", sa.JSON, nullable=False),
+    sa.Column("language", sa.String(16)),
+    sa.Column("word_count", sa.Integer, nullable=False),
+    sa.Column("is_sample", sa.Boolean, nullable=False),
+    sa.Column("licence", sa.Text),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="SET NULL")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # published_at, else created_at: latest first is the order every list reads in.
+    sa.Column("sort_time", UTCDateTime, nullable=False),
+    sa.Index("ix_articles_sort_time", "sort_time"),
+    sa.Index("ix_articles_content_hash", "content_hash"),
+    sa.Index("ix_articles_is_sample", "is_sample"),
+)

@@ -1,0 +1,272 @@
+"""The one Store implementation: SQLAlchemy Core over SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from storyline.errors import SchemaError, StoreError, StoreUnavailableError, StorylineError
+from storyline.store import migrate
+from storyline.store.engine import Engines, create_engines, display_url
+from storyline.store.schema import articles, sources
+from storyline.types import (
+    Article,
+    Source,
+    SourceKind,
+    StoredArticle,
+    StoreStats,
+    UpsertOutcome,
+    UpsertResult,
+)
+
+T = TypeVar("T")
+
+_COMPARED_FIELDS = ("url", "title", "text", "content_hash", "outlet", "published_at", "authors",
+                    "language", "word_count", "is_sample", "licence")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _article_values(article: Article) -> dict[str, Any]:
+    return {
+        "canonical_url": article.canonical_url,
+        "url": article.url,
+        "title": article.title,
+        "text": article.text,
+        "content_hash": article.content_hash,
+        "outlet": article.outlet,
+        "published_at": article.published,
+        "authors": list(article.authors),
+        "language": article.language,
+        "word_count": article.word_count,
+        "is_sample": article.is_sample,
+        "licence": article.licence,
+    }
+
+
+def _stored_article(row: Row[Any]) -> StoredArticle:
+    m = row._mapping
+    return StoredArticle(
+        id=m["id"],
+        canonical_url=m["canonical_url"],
+        url=m["url"],
+        title=m["title"],
+        text=m["text"],
+        content_hash=m["content_hash"],
+        outlet=m["outlet"],
+        published=m["published_at"],
+        authors=tuple(m["authors"] or ()),
+        language=m["language"],
+        word_count=m["word_count"],
+        is_sample=bool(m["is_sample"]),
+        licence=m["licence"],
+        source_id=m["source_id"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _source(row: Row[Any]) -> Source:
+    m = row._mapping
+    return Source(
+        id=m["id"], kind=SourceKind(m["kind"]), url=m["url"], title=m["title"],
+        created_at=m["created_at"],
+    )
+
+
+class SQLStore:
+    """Store over SQLAlchemy Core; see :mod:`storyline.store.protocol` for the guarantees."""
+
+    def __init__(self, engines: Engines, url: str) -> None:
+        self._engines = engines
+        self._url = url
+        self._insert: Callable[..., Any] = (
+            sqlite.insert if engines.dialect == "sqlite" else postgresql.insert
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self._engines.dialect
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Wrap database errors where they enter, naming the store and the action."""
+        try:
+            yield
+        except StorylineError:
+            raise
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if exc.connection_invalidated:
+                message = f"lost the database while {action} ({reason})"
+                raise StoreUnavailableError(self._url, message) from exc
+            raise StoreError(self._url, f"database error while {action} ({reason})") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(self._url, f"database error while {action} ({exc})") from exc
+
+    def _read(self, action: str, query: Callable[[Connection], T]) -> T:
+        with self._errors(action), self._engines.read() as conn:
+            return query(conn)
+
+    # -- articles -----------------------------------------------------------------------
+
+    def upsert_articles(
+        self, batch: Sequence[Article], *, source_id: int | None = None
+    ) -> list[UpsertResult]:
+        with self._errors("storing articles"), self._engines.write() as conn:
+            return [self._upsert_one(conn, article, source_id) for article in batch]
+
+    def _upsert_one(self, conn: Connection, article: Article, source_id: int | None) -> UpsertResult:
+        now = _now()
+        values = _article_values(article)
+        sort_time = article.published or now
+        insert = (
+            self._insert(articles)
+            .values(**values, source_id=source_id, created_at=now, updated_at=now, sort_time=sort_time)
+            .on_conflict_do_nothing(index_elements=["canonical_url"])
+            .returning(articles.c.id)
+        )
+        inserted_id = conn.execute(insert).scalar_one_or_none()
+        if inserted_id is not None:
+            return UpsertResult(inserted_id, UpsertOutcome.INSERTED)
+
+        # The URL is stored already (perhaps by a concurrent writer): compare, then update.
+        existing = conn.execute(
+            sa.select(articles).where(articles.c.canonical_url == article.canonical_url)
+        ).one()
+        current = existing._mapping
+        if all(_same(current[name], values[name]) for name in _COMPARED_FIELDS):
+            return UpsertResult(current["id"], UpsertOutcome.UNCHANGED)
+        conn.execute(
+            articles.update()
+            .where(articles.c.id == current["id"])
+            .values(
+                **values,
+                source_id=source_id if source_id is not None else current["source_id"],
+                updated_at=now,
+                sort_time=article.published or current["created_at"],
+            )
+        )
+        return UpsertResult(current["id"], UpsertOutcome.UPDATED)
+
+    def get_article(self, article_id: int) -> StoredArticle | None:
+        query = sa.select(articles).where(articles.c.id == article_id)
+        row = self._read("reading an article", lambda c: c.execute(query).one_or_none())
+        return _stored_article(row) if row is not None else None
+
+    def get_article_by_url(self, canonical_url: str) -> StoredArticle | None:
+        query = sa.select(articles).where(articles.c.canonical_url == canonical_url)
+        row = self._read("reading an article", lambda c: c.execute(query).one_or_none())
+        return _stored_article(row) if row is not None else None
+
+    def latest_articles(self, *, limit: int, offset: int = 0) -> list[StoredArticle]:
+        query = (
+            sa.select(articles)
+            .order_by(articles.c.sort_time.desc(), articles.c.id.desc())
+            .limit(max(0, limit))
+            .offset(max(0, offset))
+        )
+        rows = self._read("listing articles", lambda c: c.execute(query).all())
+        return [_stored_article(row) for row in rows]
+
+    def count_articles(self) -> int:
+        query = sa.select(sa.func.count()).select_from(articles)
+        return self._read("counting articles", lambda c: c.execute(query).scalar_one())
+
+    def stats(self) -> StoreStats:
+        def query(conn: Connection) -> StoreStats:
+            row = conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.count(sa.case((articles.c.is_sample, 1))),
+                    sa.func.count(sa.distinct(articles.c.outlet)),
+                    sa.func.max(articles.c.sort_time),
+                    sa.func.min(articles.c.sort_time),
+                )
+            ).one()
+            source_count = conn.execute(sa.select(sa.func.count()).select_from(sources)).scalar_one()
+            # Aggregates lose the column type on SQLite; bring them back through it.
+            as_utc = articles.c.sort_time.type.process_result_value
+            return StoreStats(
+                articles=row[0],
+                sample_articles=row[1],
+                outlets=row[2],
+                sources=source_count,
+                newest=as_utc(_to_datetime(row[3]), conn.dialect),
+                oldest=as_utc(_to_datetime(row[4]), conn.dialect),
+            )
+
+        return self._read("computing statistics", query)
+
+    def delete_sample_articles(self) -> int:
+        with self._errors("deleting the sample"), self._engines.write() as conn:
+            deleted = conn.execute(articles.delete().where(articles.c.is_sample)).rowcount
+            conn.execute(sources.delete().where(sources.c.kind == SourceKind.SAMPLE.value))
+            return deleted
+
+    # -- sources ------------------------------------------------------------------------
+
+    def ensure_source(self, kind: SourceKind, url: str, title: str) -> Source:
+        with self._errors("saving a source"), self._engines.write() as conn:
+            conn.execute(
+                self._insert(sources)
+                .values(kind=kind.value, url=url, title=title, created_at=_now())
+                .on_conflict_do_nothing(index_elements=["url"])
+            )
+            row = conn.execute(sa.select(sources).where(sources.c.url == url)).one()
+            return _source(row)
+
+    def list_sources(self) -> list[Source]:
+        query = sa.select(sources).order_by(sources.c.id)
+        return [_source(row) for row in self._read("listing sources", lambda c: c.execute(query).all())]
+
+    def close(self) -> None:
+        self._engines.dispose()
+
+
+def _to_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _same(stored: Any, given: Any) -> bool:
+    if isinstance(given, datetime) and isinstance(stored, datetime):
+        return stored == given.astimezone(UTC)
+    if isinstance(given, list):
+        return list(stored or []) == given
+    return stored == given
+
+
+def open_store(url: str, *, sqlite_readers: int = 4, migrate_schema: bool = True) -> SQLStore:
+    """Open the store at ``url``, migrating its schema to the latest version.
+
+    With ``migrate_schema=False`` a database that is not at the latest version raises
+    :class:`~storyline.errors.SchemaError` instead.
+    """
+    engines = create_engines(url, sqlite_readers=sqlite_readers)
+    shown = display_url(url)
+    try:
+        with engines.write() as conn:
+            current = migrate.current_revision(conn)
+            if migrate_schema:
+                migrate.upgrade(conn)
+            elif current != migrate.head_revision():
+                raise SchemaError(shown, f"schema is at version {current or 'none'}, "
+                                  f"this Storyline needs {migrate.head_revision()}")
+    except StorylineError:
+        engines.dispose()
+        raise
+    except SQLAlchemyError as exc:
+        engines.dispose()
+        raise StoreError(shown, f"cannot prepare the database schema ({exc})") from exc
+    return SQLStore(engines, shown)

@@ -1,0 +1,196 @@
+"""The data types of Storyline, one per phase of the data.
+
+What a reader produces (:class:`RawItem`) is not what extraction produces
+(:class:`ExtractedArticle`), nor what the store keeps (:class:`Article`) or returns
+(:class:`StoredArticle`). All are frozen; change them with :func:`dataclasses.replace`.
+
+Datetimes are always timezone-aware and in UTC once past the normalize stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = [
+    "Article",
+    "ExtractedArticle",
+    "ImportReport",
+    "ItemFailure",
+    "RawItem",
+    "Source",
+    "SourceKind",
+    "StoreStats",
+    "StoredArticle",
+    "Story",
+    "UpsertOutcome",
+    "UpsertResult",
+]
+
+
+class SourceKind(StrEnum):
+    """Where a source's items come from."""
+
+    FILE = "file"
+    FEED = "feed"
+    SAMPLE = "sample"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A place articles come from: a feed, an imported folder, the bundled sample."""
+
+    id: int
+    kind: SourceKind
+    url: str
+    title: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """One item as read from an input, before extraction.
+
+    Exactly one of ``html`` and ``text`` is usually set; ``origin`` names the input
+    (a path with a line number, a feed URL) so errors can point at it.
+    """
+
+    origin: str
+    title: str | None = None
+    text: str | None = None
+    html: str | None = None
+    url: str | None = None
+    outlet: str | None = None
+    published: datetime | None = None
+    authors: tuple[str, ...] = ()
+    is_sample: bool = False
+    licence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedArticle:
+    """An article's clean text and metadata, as extraction found them."""
+
+    origin: str
+    title: str
+    text: str
+    url: str | None = None
+    outlet: str | None = None
+    published: datetime | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    is_sample: bool = False
+    licence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article ready to store: canonical URL, normalised text, UTC time, content hash."""
+
+    canonical_url: str
+    url: str | None
+    title: str
+    text: str
+    content_hash: str
+    outlet: str | None = None
+    published: datetime | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    word_count: int = 0
+    is_sample: bool = False
+    licence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article as the store keeps it, with its id and bookkeeping times (UTC)."""
+
+    id: int
+    canonical_url: str
+    url: str | None
+    title: str
+    text: str
+    content_hash: str
+    outlet: str | None
+    published: datetime | None
+    authors: tuple[str, ...]
+    language: str | None
+    word_count: int
+    is_sample: bool
+    licence: str | None
+    source_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def shown_time(self) -> datetime:
+        """The time a reader should see: publication time, else when Storyline got it."""
+        return self.published or self.created_at
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """All coverage of one event (filled by the clustering stage)."""
+
+    id: int
+    title: str
+    article_ids: tuple[int, ...]
+    first_seen: datetime
+    last_updated: datetime
+
+
+class UpsertOutcome(StrEnum):
+    """What an upsert did."""
+
+    INSERTED = "inserted"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """The id an upserted article has and what the upsert did to it."""
+
+    article_id: int
+    outcome: UpsertOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Counts over the whole store."""
+
+    articles: int
+    sample_articles: int
+    outlets: int
+    sources: int
+    newest: datetime | None
+    oldest: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFailure:
+    """One input that could not be used, and why (one line, naming the input)."""
+
+    origin: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """The outcome of one ingest run."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failures: tuple[ItemFailure, ...] = field(default_factory=tuple)
+
+    @property
+    def stored(self) -> int:
+        """Articles that the run inserted or changed."""
+        return self.inserted + self.updated
+
+    @property
+    def seen(self) -> int:
+        """Items that reached the store, changed or not."""
+        return self.inserted + self.updated + self.unchanged

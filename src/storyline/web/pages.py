@@ -1,0 +1,43 @@
+"""HTML pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+
+from storyline.api.schemas import excerpt
+from storyline.app import Storyline
+from storyline.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _storyline(request: Request) -> Storyline:
+    return request.app.state.storyline
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
+    articles, has_next = _storyline(request).article_page(page)
+    if not articles and page > 1:
+        raise HTTPException(status_code=404, detail=f"There is no page {page} of articles.")
+    return render(request, "index.html", {
+        "articles": articles,
+        "excerpts": {a.id: excerpt(a.text, 240) for a in articles},
+        "page": page,
+        "has_next": has_next,
+        "show_sample_credit": any(a.is_sample for a in articles),
+    })
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def article_page(request: Request, article_id: int) -> HTMLResponse:
+    article = _storyline(request).article(article_id)
+    if article is None:
+        raise HTTPException(status_code=404, detail=f"There is no article with id {article_id}.")
+    return render(request, "article.html", {
+        "article": article,
+        "show_sample_credit": article.is_sample,
+    })

@@ -1,0 +1,93 @@
+"""The ASGI application: pages, the JSON API, static files and error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from storyline import __version__, api
+from storyline.api.schemas import Health
+from storyline.app import Storyline
+from storyline.errors import StoreError
+from storyline.web.pages import router as pages_router
+from storyline.web.render import render
+
+log = structlog.get_logger(__name__)
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+_REASONS = {
+    404: ("Page not found", "There is nothing at this address."),
+    405: ("Method not allowed", "This address does not accept that kind of request."),
+    422: ("Bad request", "Part of this address is not valid."),
+    500: ("Something went wrong", "Storyline hit an error showing this page. It has been logged."),
+    503: ("Storyline is unavailable", "The database does not answer. Try again in a moment."),
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def _error_response(request: Request, status: int, detail: str | None) -> Response:
+    title, default_detail = _REASONS.get(status, ("Error", "The request could not be served."))
+    message = detail or default_detail
+    if _wants_json(request):
+        return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
+    return render(request, "error.html", {"title": title, "message": message, "status": status},
+                  status_code=status)
+
+
+def create_asgi(app: Storyline) -> FastAPI:
+    """The ASGI app serving ``app``: pages at /, JSON at /api, OpenAPI at /api/docs."""
+    asgi = FastAPI(
+        title="Storyline",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    asgi.state.storyline = app
+    asgi.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    asgi.include_router(api.router)
+    asgi.include_router(pages_router)
+
+    @asgi.get("/healthz", response_model=Health, tags=["api"], summary="Liveness and store check")
+    def healthz(request: Request) -> Health:
+        return api.routes.health(request)
+
+    @asgi.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc, HTTPException) or exc.status_code != 404 else None
+        if isinstance(detail, str) and detail in {"Not Found", "Method Not Allowed"}:
+            detail = None
+        return _error_response(request, exc.status_code, detail)
+
+    @asgi.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
+        )
+        if _wants_json(request):
+            return _error_response(request, 422, f"Invalid request: {problems}.")
+        # A page address that does not parse (/articles/abc) is a page that does not exist.
+        return _error_response(request, 404, f"No page at {request.url.path}.")
+
+    @asgi.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> Response:
+        log.error("store_error", path=request.url.path, error=str(exc))
+        return _error_response(request, 503, None)
+
+    @asgi.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("request_failed", path=request.url.path)
+        return _error_response(request, 500, None)
+
+    return asgi
+
