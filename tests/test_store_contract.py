@@ -1,0 +1,169 @@
+"""The Store contract (storyline.store.protocol), run against SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from storyline.errors import StoreError
+from storyline.store import SQLStore, open_store
+from storyline.types import Article, SourceKind, UpsertOutcome
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def make_article(n: int, **changes: object) -> Article:
+    article = Article(
+        canonical_url=f"https://news.example/a/{n}",
+        url=f"https://news.example/a/{n}?utm_source=x",
+        title=f"Title {n}",
+        text=f"Body of article {n}.\n\nSecond paragraph.",
+        content_hash=f"hash-{n}",
+        outlet="Example News",
+        published=T0 + timedelta(minutes=n),
+        authors=("A. Writer",),
+        word_count=7,
+    )
+    return dataclasses.replace(article, **changes)
+
+
+def test_upsert_same_article_twice_stores_one(store: SQLStore) -> None:
+    first = store.upsert_articles([make_article(1)])
+    second = store.upsert_articles([make_article(1)])
+    assert first[0].outcome is UpsertOutcome.INSERTED
+    assert second[0].outcome is UpsertOutcome.UNCHANGED
+    assert second[0].article_id == first[0].article_id
+    assert store.count_articles() == 1
+
+
+def test_upsert_same_url_in_one_batch_is_one_row(store: SQLStore) -> None:
+    results = store.upsert_articles([make_article(1), make_article(1, title="Edited")])
+    assert [r.outcome for r in results] == [UpsertOutcome.INSERTED, UpsertOutcome.UPDATED]
+    assert store.count_articles() == 1
+    assert store.get_article(results[0].article_id).title == "Edited"
+
+
+def test_changed_article_is_updated_in_place(store: SQLStore) -> None:
+    [inserted] = store.upsert_articles([make_article(1)])
+    before = store.get_article(inserted.article_id)
+    [updated] = store.upsert_articles([make_article(1, text="New text.", content_hash="other")])
+    after = store.get_article(inserted.article_id)
+    assert updated.outcome is UpsertOutcome.UPDATED
+    assert updated.article_id == inserted.article_id
+    assert after.text == "New text."
+    assert after.created_at == before.created_at
+    assert after.updated_at >= before.updated_at
+
+
+def test_round_trip_keeps_every_field(store: SQLStore) -> None:
+    article = make_article(3, language="en", is_sample=True, licence="CC BY 2.5")
+    [result] = store.upsert_articles([article])
+    stored = store.get_article(result.article_id)
+    assert (stored.canonical_url, stored.url, stored.title, stored.text) == (
+        article.canonical_url, article.url, article.title, article.text)
+    assert stored.authors == ("A. Writer",)
+    assert stored.published == article.published
+    assert (stored.language, stored.is_sample, stored.licence, stored.word_count) == ("en", True,
+                                                                                      "CC BY 2.5", 7)
+    assert store.get_article_by_url(article.canonical_url) == stored
+
+
+def test_times_come_back_aware_utc(store: SQLStore) -> None:
+    tokyo = timezone(timedelta(hours=9))
+    local = datetime(2024, 5, 1, 21, 0, tzinfo=tokyo)
+    [result] = store.upsert_articles([make_article(1, published=local)])
+    stored = store.get_article(result.article_id)
+    assert stored.published == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert stored.published.utcoffset() == timedelta(0)
+    assert stored.created_at.tzinfo is not None and stored.created_at.utcoffset() == timedelta(0)
+    # The same instant in another zone is the same article, not a change.
+    [again] = store.upsert_articles([make_article(1, published=local.astimezone(UTC))])
+    assert again.outcome is UpsertOutcome.UNCHANGED
+
+
+def test_naive_datetime_is_refused_and_batch_is_atomic(store: SQLStore) -> None:
+    naive = make_article(2, published=datetime(2024, 5, 1, 12, 0))
+    with pytest.raises(StoreError):
+        store.upsert_articles([make_article(1), naive, make_article(3)])
+    assert store.count_articles() == 0
+
+
+def test_latest_articles_newest_first_with_paging(store: SQLStore) -> None:
+    store.upsert_articles([make_article(n) for n in range(1, 8)])
+    undated = make_article(99, published=None)
+    store.upsert_articles([undated])
+    # An undated article sorts by arrival (now), ahead of 2024's articles.
+    titles = [a.title for a in store.latest_articles(limit=3)]
+    assert titles == ["Title 99", "Title 7", "Title 6"]
+    assert [a.title for a in store.latest_articles(limit=3, offset=3)] == ["Title 5", "Title 4", "Title 3"]
+    assert store.latest_articles(limit=5, offset=100) == []
+
+
+def test_missing_article_is_none(store: SQLStore) -> None:
+    assert store.get_article(12345) is None
+    assert store.get_article_by_url("https://nowhere.example/") is None
+
+
+def test_stats(store: SQLStore) -> None:
+    assert store.stats().articles == 0 and store.stats().newest is None
+    store.upsert_articles([make_article(1), make_article(2, outlet="Other", is_sample=True)])
+    stats = store.stats()
+    assert (stats.articles, stats.sample_articles, stats.outlets) == (2, 1, 2)
+    assert stats.newest == T0 + timedelta(minutes=2)
+    assert stats.oldest == T0 + timedelta(minutes=1)
+
+
+def test_sources_are_idempotent_and_sample_delete_keeps_the_rest(store: SQLStore) -> None:
+    sample = store.ensure_source(SourceKind.SAMPLE, "file:///sample/a.jsonl", "a.jsonl")
+    again = store.ensure_source(SourceKind.SAMPLE, "file:///sample/a.jsonl", "renamed")
+    mine = store.ensure_source(SourceKind.FILE, "file:///home/me/news", "news")
+    assert sample == again
+    assert [s.id for s in store.list_sources()] == [sample.id, mine.id]
+    store.upsert_articles([make_article(1, is_sample=True)], source_id=sample.id)
+    store.upsert_articles([make_article(2)], source_id=mine.id)
+    assert store.delete_sample_articles() == 1
+    assert [a.title for a in store.latest_articles(limit=10)] == ["Title 2"]
+    assert [s.kind for s in store.list_sources()] == [SourceKind.FILE]
+
+
+def test_concurrent_writers_of_one_url_make_one_row(store_url: str) -> None:
+    stores = [open_store(store_url) for _ in range(2)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def write(worker: int) -> None:
+        try:
+            barrier.wait()
+            for n in range(20):
+                stores[worker % 2].upsert_articles([make_article(n), make_article(100 + worker)])
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert stores[0].count_articles() == 24
+    for opened in stores:
+        opened.close()
+
+
+def test_readers_run_while_writing(store: SQLStore) -> None:
+    store.upsert_articles([make_article(n) for n in range(50)])
+    seen: list[int] = []
+
+    def read() -> None:
+        for _ in range(20):
+            seen.append(len(store.latest_articles(limit=100)))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    store.upsert_articles([make_article(n) for n in range(50, 100)])
+    reader.join(timeout=60)
+    # Each read saw a whole batch or none of it, never half.
+    assert set(seen) <= {50, 100}
