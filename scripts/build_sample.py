@@ -30,6 +30,9 @@ ECB_LICENCE = (
     "From the ECB+ corpus (Cybulska & Vossen 2014; annotations CC BY 3.0, texts stated "
     "not copyrighted); original outlet named; tokenised text rejoined."
 )
+_WIKINEWS_BANNER = re.compile(
+    r"requires pre-publication review|Article last amended:|check the talk page history"
+)
 _WEEKDAY_LINE = re.compile(
     r"^\s*(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \w+ \d{1,2}, \d{4}\s*$"
 )
@@ -41,6 +44,8 @@ _DETOKENISE = (
     (re.compile(r" ([”)\]])"), r"\1"),
     (re.compile(r" ([,.;:!?%])(?=\s|$|[”\"'])"), r"\1"),
     (re.compile(r"\b([a-z0-9]+) - ([a-z]+)\b"), r"\1-\2"),
+    (re.compile(r"\b([a-z0-9]+) - ([a-z]+)\b"), r"\1-\2"),  # again: "23 - year - old"
+    (re.compile(r"\b(\d{1,3}), (\d{3})\b"), r"\1,\2"),
     (re.compile(r"\b([ap])\. m\."), r"\1.m."),
     (re.compile(r"\$ (\d)"), r"$\1"),
     (re.compile(r"(\w)\. (com|org|net|co\.uk)\b"), r"\1.\2"),
@@ -77,6 +82,8 @@ def wikinews_records(folder: Path) -> list[dict[str, object]]:
                 lines = row["text"].strip().splitlines()
                 if lines and _WEEKDAY_LINE.match(lines[0]):
                     lines = lines[1:]
+                # Wikinews' editorial banners are not part of the article.
+                lines = [x for x in lines if not _WIKINEWS_BANNER.search(x)]
                 text = "\n".join(lines).strip()
                 if not text or row["title"].startswith("TEST PAGE"):
                     continue
@@ -105,6 +112,22 @@ def _ecb_date(text: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+# Lines that carry a page's date or byline furniture, not the article: dropped from the
+# start of the text, and never taken as the title.
+_FURNITURE = re.compile(
+    r"^((on |first |last )?(published|posted|updated|story created|last updated|created)\b|"
+    r"on (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|"
+    r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
+    r"[\d/.:@|, -]+(am|pm|a\.m\.|p\.m\.)?\b|"
+    r"(\d{1,2} )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d)",
+    re.I,
+)
+
+
+def _is_furniture(line: str) -> bool:
+    return bool(_FURNITURE.match(line.strip())) and len(line.split()) <= 12
+
+
 def ecb_records(path: Path) -> list[dict[str, object]]:
     records = []
     with path.open(encoding="utf-8") as handle:
@@ -114,8 +137,10 @@ def ecb_records(path: Path) -> list[dict[str, object]]:
             if not doc.get("url") or not doc.get("source") or published is None:
                 continue
             lines = [detokenise(x.strip()) for x in doc["text"].splitlines() if x.strip()]
-            title = detokenise((doc.get("title_guess") or lines[0]).strip())
-            if lines and lines[0] == title:
+            title = detokenise((doc.get("title_guess") or "").strip())
+            if not title or _is_furniture(title):
+                title = next((x for x in lines if not _is_furniture(x)), "")
+            while lines and (lines[0] == title or _is_furniture(lines[0])):
                 lines = lines[1:]
             if not lines:
                 continue

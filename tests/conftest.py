@@ -78,6 +78,7 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Storyline]:
     home = tmp_path_factory.mktemp("sample-home")
     made = make_app(load_settings({"home": str(home)}, environ={}))
     report = made.load_sample()
-    assert report.inserted > 600 and not report.failures
+    assert report.inserted > 600
+    assert not report.failures
     yield made
     made.close()

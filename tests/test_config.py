@@ -44,7 +44,8 @@ def test_config_file_named_by_environment(tmp_path: Path) -> None:
 def test_home_from_environment_finds_its_config_file(tmp_path: Path) -> None:
     (tmp_path / "storyline.toml").write_text("page_size = 3\n")
     settings = load_settings(environ={"STORYLINE_HOME": str(tmp_path)})
-    assert settings.home == tmp_path and settings.page_size == 3
+    assert settings.home == tmp_path
+    assert settings.page_size == 3
     assert settings.resolved_database_url == f"sqlite:///{(tmp_path / 'storyline.db').resolve()}"
 
 

@@ -78,7 +78,8 @@ def test_times_come_back_aware_utc(store: SQLStore) -> None:
     stored = store.get_article(result.article_id)
     assert stored.published == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     assert stored.published.utcoffset() == timedelta(0)
-    assert stored.created_at.tzinfo is not None and stored.created_at.utcoffset() == timedelta(0)
+    assert stored.created_at.tzinfo is not None
+    assert stored.created_at.utcoffset() == timedelta(0)
     # The same instant in another zone is the same article, not a change.
     [again] = store.upsert_articles([make_article(1, published=local.astimezone(UTC))])
     assert again.outcome is UpsertOutcome.UNCHANGED
@@ -108,7 +109,8 @@ def test_missing_article_is_none(store: SQLStore) -> None:
 
 
 def test_stats(store: SQLStore) -> None:
-    assert store.stats().articles == 0 and store.stats().newest is None
+    assert store.stats().articles == 0
+    assert store.stats().newest is None
     store.upsert_articles([make_article(1), make_article(2, outlet="Other", is_sample=True)])
     stats = store.stats()
     assert (stats.articles, stats.sample_articles, stats.outlets) == (2, 1, 2)
@@ -139,7 +141,7 @@ def test_concurrent_writers_of_one_url_make_one_row(store_url: str) -> None:
             barrier.wait()
             for n in range(20):
                 stores[worker % 2].upsert_articles([make_article(n), make_article(100 + worker)])
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+        except BaseException as exc:  # collected for the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]

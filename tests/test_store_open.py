@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from storyline.errors import SchemaError, StoreUnavailableError
+from storyline.errors import SchemaError, StoreError, StoreUnavailableError
 from storyline.store import migrate, open_store
 from storyline.store.engine import create_engines
 from storyline.store.schema import metadata
@@ -81,14 +81,15 @@ def test_unreachable_postgresql_names_the_database_and_masks_the_password(tmp_pa
         open_store(url)
     message = str(caught.value)
     assert "secret" not in message
-    assert "news" in message and "cannot open the database" in message
+    assert "news" in message
+    assert "cannot open the database" in message
     assert "STORYLINE_DATABASE_URL" in message
 
 
 def test_sqlite_in_an_unwritable_place(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(StoreUnavailableError, match="cannot create the folder"):
+    with pytest.raises(StoreUnavailableError, match="cannot create the database file"):
         open_store(f"sqlite:///{blocker / 'sub' / 'x.db'}")
 
 
@@ -112,3 +113,37 @@ def test_sqlite_uses_wal(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engines.dispose()
     store.close()
+
+
+def test_deleted_sqlite_file_fails_loudly_instead_of_starting_empty(tmp_path: Path) -> None:
+    path = tmp_path / "gone.db"
+    store = open_store(f"sqlite:///{path}", sqlite_readers=1)
+    store.upsert_articles([make_article(1)])
+    store._engines.dispose()  # drop pooled connections, as a restart of the pool would
+    store._engines.closed = False
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with pytest.raises(StoreUnavailableError, match="unable to open database file"):
+        store.count_articles()
+    assert not path.exists()
+
+
+def test_corrupt_sqlite_file_is_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    store = open_store(f"sqlite:///{path}", sqlite_readers=1)
+    store._engines.dispose()
+    store._engines.closed = False
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.write_bytes(b"garbage" * 1000)
+    with pytest.raises(StoreUnavailableError, match="not a database"):
+        store.count_articles()
+
+
+def test_closed_store_refuses_work(store_url: str) -> None:
+    store = open_store(store_url)
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.count_articles()
+    with pytest.raises(StoreError, match="closed"):
+        store.upsert_articles([make_article(1)])

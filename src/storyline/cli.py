@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -37,7 +38,8 @@ cli.add_typer(sample_cli, name="sample")
 cli.add_typer(db_cli, name="db")
 
 out = Console()
-err = Console(stderr=True)
+# soft_wrap: an error or skipped-file line stays one line, whatever the terminal width.
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _version(value: bool) -> None:
@@ -84,7 +86,7 @@ def _handled() -> Iterator[None]:
     try:
         yield
     except StorylineError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, markup=True)
         raise typer.Exit(1) from None
 
 
@@ -131,7 +133,9 @@ def _run_import(app: Storyline, label: str, *, sample: bool, paths: list[Path]) 
 
 def _print_report(report: ImportReport) -> None:
     for failure in report.failures:
-        err.print(f"[yellow]skipped[/yellow] {failure.origin}: {failure.reason}", highlight=False)
+        # Escaped: a file named "[red]x.txt" must be printed as it is, not read as markup.
+        err.print(f"[yellow]skipped[/yellow] {escape(failure.origin)}: {escape(failure.reason)}",
+                  highlight=False)
     err.print(
         f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged, "
         f"{len(report.failures)} skipped", highlight=False,
@@ -195,7 +199,9 @@ def articles_list(
         return
     table = Table("id", "published", "outlet", "title", show_lines=False)
     for a in rows:
-        table.add_row(str(a.id), a.shown_time.strftime("%Y-%m-%d %H:%M"), a.outlet or "", a.title)
+        # Titles like "[VIDEO] ..." or "[/]" are text, not rich markup.
+        table.add_row(str(a.id), a.shown_time.strftime("%Y-%m-%d %H:%M"), escape(a.outlet or ""),
+                      escape(a.title))
     out.print(table)
 
 
@@ -214,8 +220,8 @@ def articles_show(
     if as_json:
         sys.stdout.write(json.dumps(_article_json(article), ensure_ascii=False, indent=2) + "\n")
         return
-    out.print(f"[bold]{article.title}[/bold]", highlight=False)
-    out.print(f"{article.outlet or ''} · {article.shown_time:%Y-%m-%d %H:%M} UTC", highlight=False)
+    out.print(f"[bold]{escape(article.title)}[/bold]", highlight=False)
+    out.print(f"{escape(article.outlet or '')} · {article.shown_time:%Y-%m-%d %H:%M} UTC", highlight=False)
     out.print()
     out.print(article.text, highlight=False, markup=False)
 
@@ -234,7 +240,7 @@ def stats_command(
         return
     table = Table("what", "value")
     for key, value in data.items():
-        table.add_row(key, "" if value is None else str(value))
+        table.add_row(key, "" if value is None else escape(str(value)))
     out.print(table)
 
 
@@ -267,7 +273,7 @@ def serve_command(
         uvicorn.run(create_asgi(app), host=settings.host, port=settings.port,
                     log_level="warning", access_log=False)
     except StorylineError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
     finally:
         app.close()
@@ -292,7 +298,7 @@ def settings_command(
     settings = _settings(ctx)
     table = Table("setting", "value", "environment variable", "help")
     for s in SETTINGS:
-        table.add_row(s.name, str(getattr(settings, s.name)), s.env_var, s.help)
+        table.add_row(s.name, escape(str(getattr(settings, s.name))), s.env_var, escape(s.help))
     out.print(table)
 
 

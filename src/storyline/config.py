@@ -35,15 +35,22 @@ def _parse_bool(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}")
 
 
+def _parse_int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+
+
 def _parse_positive_int(text: str) -> int:
-    value = int(text)
+    value = _parse_int(text)
     if value < 1:
         raise ValueError(f"expected a whole number of at least 1, got {text!r}")
     return value
 
 
 def _parse_port(text: str) -> int:
-    value = int(text)
+    value = _parse_int(text)
     if not 0 <= value <= 65535:
         raise ValueError(f"expected a port between 0 and 65535, got {text!r}")
     return value

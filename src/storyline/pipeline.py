@@ -60,7 +60,9 @@ class _Tally:
         if isinstance(error, StorylineError) and error.hint:
             reason = f"{reason}. {error.hint}"
         self.failures.append(ItemFailure(origin=origin, reason=reason))
-        log.warning("item_skipped", origin=origin, reason=reason)
+        # Info, not warning: the report carries every failure to the user (the CLI prints
+        # each once); a warning would name the same input a second time.
+        log.info("item_skipped", origin=origin, reason=reason)
 
     def report(self) -> ImportReport:
         return ImportReport(

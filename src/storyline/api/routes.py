@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
@@ -18,7 +18,14 @@ from storyline.api.schemas import (
 )
 from storyline.app import Storyline
 
-router = APIRouter(prefix="/api", tags=["api"], responses={404: {"model": ErrorResponse}})
+# Every error has the ErrorResponse shape (see storyline.web.server); declaring 422 here
+# also keeps FastAPI from documenting its own validation error shape, which we never send.
+Responses = dict[int | str, dict[str, Any]]
+_UNAVAILABLE: Responses = {503: {"model": ErrorResponse, "description": "The database does not answer."}}
+_INVALID: Responses = {422: {"model": ErrorResponse, "description": "A parameter is not valid."}}
+_NOT_FOUND: Responses = {404: {"model": ErrorResponse, "description": "There is no such article."}}
+
+router = APIRouter(prefix="/api", tags=["api"], responses=_UNAVAILABLE)
 
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1.")]
 
@@ -28,8 +35,11 @@ def storyline_of(request: Request) -> Storyline:
     return request.app.state.storyline
 
 
-@router.get("/articles", response_model=ArticlePage, summary="Latest articles, newest first")
+@router.get(
+    "/articles", response_model=ArticlePage, summary="Latest articles, newest first", responses=_INVALID
+)
 def list_articles(request: Request, page: PageNumber = 1) -> ArticlePage:
+    """One page of articles; a page past the last one is empty, with ``next`` null."""
     app = storyline_of(request)
     rows, has_next = app.article_page(page)
     next_url = str(request.url.include_query_params(page=page + 1)) if has_next else None
@@ -39,8 +49,12 @@ def list_articles(request: Request, page: PageNumber = 1) -> ArticlePage:
     )
 
 
-@router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article")
+@router.get(
+    "/articles/{article_id}", response_model=ArticleDetail, summary="One article",
+    responses={**_NOT_FOUND, **_INVALID},
+)
 def get_article(request: Request, article_id: int) -> ArticleDetail:
+    """One article with its full text."""
     article = storyline_of(request).article(article_id)
     if article is None:
         raise HTTPException(status_code=404, detail=f"No article with id {article_id}.")
@@ -49,6 +63,7 @@ def get_article(request: Request, article_id: int) -> ArticleDetail:
 
 @router.get("/stats", response_model=Stats, summary="Counts over the store")
 def get_stats(request: Request) -> Stats:
+    """How many articles, outlets and sources the store holds, and its time span."""
     return Stats.of(storyline_of(request).stats())
 
 

@@ -64,6 +64,7 @@ def _from_html(item: RawItem) -> ExtractedArticle:
     if not text:
         raise ExtractError(item.origin, "no article text found in the page")
     title = item.title or (data.get("title") or "").strip() or _title_from_text(text)
+    text = _without_leading_title(text, title)
     authors = item.authors or _split_authors(data.get("author"))
     return ExtractedArticle(
         origin=item.origin,
@@ -77,6 +78,18 @@ def _from_html(item: RawItem) -> ExtractedArticle:
         is_sample=item.is_sample,
         licence=item.licence,
     )
+
+
+def _without_leading_title(text: str, title: str) -> str:
+    """``text`` without a first line that repeats the title (the page's <h1>).
+
+    Extraction keeps the heading as the first line of text; shown under the title, it
+    would print the title twice.
+    """
+    first, _, rest = text.partition("\n")
+    if rest.strip() and " ".join(first.split()).casefold() == " ".join(title.split()).casefold():
+        return rest.strip()
+    return text
 
 
 def _split_authors(value: str | None) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from storyline.errors import ExtractError
 from storyline.normalize.text import clean_line, clean_text, content_hash, words
@@ -22,7 +22,7 @@ def normalize_article(item: ExtractedArticle) -> Article:
         raise ExtractError(item.origin, "the article has no text after clean-up")
     digest = content_hash(text)
     canonical = canonical_url(item.url) if item.url else None
-    published = item.published.astimezone(UTC) if item.published else None
+    published = _as_utc(item.published) if item.published else None
     return Article(
         canonical_url=canonical or CONTENT_URL_PREFIX + digest[:32],
         url=item.url if canonical else None,
@@ -37,3 +37,14 @@ def normalize_article(item: ExtractedArticle) -> Article:
         is_sample=item.is_sample,
         licence=item.licence,
     )
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a time without a zone is taken as UTC, as the parse stage does.
+
+    (``astimezone`` would read it in the server's local zone, so the same input would be
+    stored at different instants on different machines.)
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

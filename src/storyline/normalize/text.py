@@ -8,14 +8,19 @@ import unicodedata
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Other ways of breaking a line or a paragraph (vertical tab, next line, Unicode line and
+# paragraph separators, form feed as a page break): dropping them would glue words together.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x85\u2028]")
+_PARAGRAPH_BREAKS = re.compile(r"[\x0c\u2029]")
 _WORD = re.compile(r"\w+")
 
 
 def clean_text(text: str) -> str:
     """NFC text with paragraphs separated by one blank line and spaces collapsed."""
     text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub("", _INVISIBLE.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", _INVISIBLE.sub("", text))
+    text = _PARAGRAPH_BREAKS.sub("\n\n", _LINE_BREAKS.sub("\n", text))
     paragraphs = []
     for block in re.split(r"\n\s*\n", text):
         lines = [_SPACES.sub(" ", line).strip() for line in block.split("\n")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -15,6 +16,11 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# A host name after IDNA encoding: dot-separated labels, no empty label. Underscores occur
+# in real host names, so they are allowed although DNS names should not carry them.
+_HOST = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
+# Control characters and surrogates never belong in a URL; a URL that has them is garbage.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _is_tracking(name: str) -> bool:
@@ -29,7 +35,7 @@ def canonical_url(url: str) -> str | None:
     a trailing slash (except the root's), and encodes the host as IDNA.
     """
     url = url.strip()
-    if not _SCHEME.match(url):
+    if not _SCHEME.match(url) or _UNSAFE.search(url):
         return None
     try:
         parts = urlsplit(url)
@@ -39,10 +45,9 @@ def canonical_url(url: str) -> str | None:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
-    try:
-        host = parts.hostname.encode("idna").decode("ascii")
-    except UnicodeError:
-        host = parts.hostname.lower()
+    host = _canonical_host(parts.hostname)
+    if host is None:
+        return None
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = re.sub(r"/{2,}", "/", parts.path) or "/"
     if len(path) > 1:
@@ -51,3 +56,18 @@ def canonical_url(url: str) -> str | None:
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
     )
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _canonical_host(hostname: str) -> str | None:
+    """The host as IDNA ASCII (IPv6 in brackets, no trailing dot), or None when it is not one."""
+    if ":" in hostname:
+        try:
+            return f"[{ipaddress.IPv6Address(hostname).compressed}]"
+        except ValueError:
+            return None
+    hostname = hostname.removesuffix(".")
+    try:
+        host = hostname.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    return host if _HOST.match(host) else None

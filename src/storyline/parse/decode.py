@@ -24,6 +24,16 @@ _BOMS = (
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""", re.I)
+# As browsers do (WHATWG Encoding Standard): pages that say latin-1 or ASCII are
+# windows-1252 (its curly quotes and dashes are what such pages really hold), and a
+# UTF-16/32 label in an ASCII-readable page is a mistake.
+_DECLARED_ALIASES = {"iso8859-1": "cp1252", "ascii": "cp1252"}
+_IGNORED_DECLARATIONS = ("utf-16", "utf-32")
+# Windows-1252 is the commonest legacy encoding; the detector rates short French or
+# Spanish text as cp1250/cp1257 just as readily, and then garbles every accent. Prefer
+# cp1252 when the detector finds it about as clean and at least as coherent.
+_WESTERN = "cp1252"
+_WESTERN_CHAOS_MARGIN = 0.1
 
 
 def read_bytes(path: Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
@@ -40,9 +50,14 @@ def read_bytes(path: Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
         raise InputError(str(path), f"cannot read the file ({reason})",
                          hint="Check that it exists, is readable and, for .gz, is not truncated.") from exc
     if len(data) > limit:
-        raise InputError(str(path), f"larger than {limit // (1024 * 1024)} MB",
-                         hint="Split it into smaller files.")
+        raise InputError(str(path), f"larger than {_size(limit)}", hint="Split it into smaller files.")
     return data
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):g} MB"
+    return f"{count} bytes"
 
 
 def _declared_charset(data: bytes) -> str | None:
@@ -52,15 +67,29 @@ def _declared_charset(data: bytes) -> str | None:
         return None
     name = match.group(1).decode("ascii", "replace").lower()
     try:
-        return codecs.lookup(name).name
+        canonical = codecs.lookup(name).name
     except LookupError:
         return None
+    if canonical.startswith(_IGNORED_DECLARATIONS):
+        return None
+    return _DECLARED_ALIASES.get(canonical, canonical)
 
 
 def decode_text(data: bytes, origin: str, *, html: bool = False) -> str:
-    """Decode ``data`` naming ``origin`` in errors; raises EmptyInputError or DecodeError."""
+    """Decode ``data`` naming ``origin`` in errors; raises EmptyInputError or DecodeError.
+
+    The text returned is never blank: a file of only a byte-order mark or of Unicode
+    white space (no-break spaces) is as empty as a file of no bytes.
+    """
     if not data.strip():
         raise EmptyInputError(origin, "the file is empty")
+    text = _decode(data, origin, html=html)
+    if not text.strip():
+        raise EmptyInputError(origin, "the file holds only white space")
+    return text
+
+
+def _decode(data: bytes, origin: str, *, html: bool) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -80,7 +109,19 @@ def decode_text(data: bytes, origin: str, *, html: bool = False) -> str:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
-    best = charset_normalizer.from_bytes(data[:1_000_000]).best()
+    return data.decode(_detected_encoding(data, origin), errors="replace")
+
+
+def _detected_encoding(data: bytes, origin: str) -> str:
+    matches = charset_normalizer.from_bytes(data[:1_000_000])
+    best = matches.best()
     if best is None or best.encoding is None:
         raise DecodeError(origin, "the bytes are not text in any encoding Storyline can tell")
-    return data.decode(best.encoding, errors="replace")
+    for match in matches:
+        if (
+            match.encoding == _WESTERN
+            and match.chaos <= best.chaos + _WESTERN_CHAOS_MARGIN
+            and match.coherence >= best.coherence
+        ):
+            return _WESTERN
+    return best.encoding

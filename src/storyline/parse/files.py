@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,17 @@ SUPPORTED_SUFFIXES = HTML_SUFFIXES | TEXT_SUFFIXES | JSONL_SUFFIXES
 
 # What a JSONL record may carry besides title/text; anything else is ignored.
 _STRING_FIELDS = ("title", "text", "html", "url", "source", "licence")
+
+# JSON may spell half a surrogate pair ("\ud83d"); such a string cannot be stored as UTF-8.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+# Zone names that dates in the wild carry: RFC 822's US zones, and Central European time.
+# Any other name is refused rather than silently read as UTC.
+_ZONE_HOURS = {
+    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "CET": 1, "CEST": 2,
+}
 
 
 def _kind_suffix(path: Path) -> str:
@@ -91,6 +103,12 @@ def _jsonl_items(text: str, origin: str) -> Iterator[RawItem | InputError]:
         except json.JSONDecodeError as exc:
             yield RecordError(where, f"not JSON ({exc.msg} at column {exc.colno})")
             continue
+        except ValueError as exc:  # valid JSON syntax beyond Python's limits (a 5,000-digit number)
+            yield RecordError(where, f"not usable JSON ({exc})")
+            continue
+        except RecursionError:
+            yield RecordError(where, "not usable JSON (nested too deeply)")
+            continue
         try:
             yield record_to_item(record, where)
         except InputError as exc:
@@ -108,7 +126,8 @@ def record_to_item(record: Any, origin: str) -> RawItem:
         value = record.get(name)
         if value is not None and not isinstance(value, str):
             raise RecordError(origin, f'"{name}" must be a string, not {type(value).__name__}')
-        values[name] = value.strip() if isinstance(value, str) and value.strip() else None
+        value = _storable(value.strip()) if isinstance(value, str) else None
+        values[name] = value or None
     if not values["text"] and not values["html"]:
         raise RecordError(origin, 'no "text" (or "html") in the record')
     return RawItem(
@@ -132,7 +151,32 @@ def _authors(value: Any, origin: str) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
         raise RecordError(origin, '"authors" must be a string or a list of strings')
-    return tuple(a.strip() for a in value if a.strip())
+    return tuple(_storable(a.strip()) for a in value if a.strip())
+
+
+def _storable(text: str) -> str:
+    """``text`` with lone surrogates replaced, so that it encodes as UTF-8."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _zone(name: str | None, offset: int | None) -> tzinfo | None:
+    """The zone of a parsed date (dateutil's ``tzinfos``); an unknown zone name is an error."""
+    if offset is not None:
+        return timezone(timedelta(seconds=offset))
+    if name is None:
+        return None
+    hours = _ZONE_HOURS.get(name.upper())
+    if hours is None:
+        raise ValueError(f"unknown time zone {name!r}")
+    return timezone(timedelta(hours=hours))
+
+
+def _parse_date_text(value: str) -> datetime:
+    # Text that starts with digits must be ISO 8601: the general parser would read "12" as
+    # the 12th of this month.
+    if value[:4].isdigit():
+        return dateparser.isoparse(value)
+    return dateparser.parse(value, tzinfos=_zone)
 
 
 def parse_published(value: Any, origin: str) -> datetime | None:
@@ -145,7 +189,7 @@ def parse_published(value: Any, origin: str) -> datetime | None:
         if isinstance(value, (int, float)):
             parsed = datetime.fromtimestamp(value, UTC)
         elif isinstance(value, str):
-            parsed = dateparser.isoparse(value) if value[:4].isdigit() else dateparser.parse(value)
+            parsed = _parse_date_text(value)
         else:
             raise TypeError
     except (ValueError, TypeError, OverflowError, OSError) as exc:

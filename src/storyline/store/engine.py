@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from storyline.errors import StoreUnavailableError
+from storyline.errors import StoreError, StoreUnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
+_PASSWORD = re.compile(r"(://[^:/@?#]*:)[^@/?#]*@")
+
+
 def display_url(url: str | URL) -> str:
-    """A database URL safe to print: the password is masked."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return str(url)
+    """A database URL safe to print, as the user wrote it, with the password masked."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    return _PASSWORD.sub(r"\1***@", url)
 
 
 def _parse_url(url: str) -> URL:
@@ -63,6 +68,11 @@ class Engines:
     writer: Engine
     reader: Engine
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise StoreError("store", "used after it was closed", hint="This is a bug in the caller.")
 
     @property
     def dialect(self) -> str:
@@ -71,16 +81,19 @@ class Engines:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction; on SQLite it holds the one write lock for its duration."""
+        self._check_open()
         with self._write_lock, self.writer.begin() as conn:
             yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction that sees one consistent snapshot."""
+        self._check_open()
         with self.reader.begin() as conn:
             yield conn
 
     def dispose(self) -> None:
+        self.closed = True
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
@@ -98,21 +111,29 @@ def _sqlite_engines(url: URL, readers: int) -> Engines:
         sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return Engines(writer=engine, reader=engine)
 
-    path = Path(database)
+    path = Path(database).resolve()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+        sqlite3.connect(path).close()  # create the file once, here and only here
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
         raise StoreUnavailableError(
-            str(path), f"cannot create the folder for the database ({exc.strerror})",
+            str(path), f"cannot create the database file or its folder ({reason})",
             hint="Choose a writable folder with --home or STORYLINE_HOME.",
         ) from exc
-    args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-    writer = sa.create_engine(
-        url, poolclass=QueuePool, pool_size=1, max_overflow=0, connect_args=args
-    )
-    reader = sa.create_engine(
-        url, poolclass=QueuePool, pool_size=readers, max_overflow=0, connect_args=args
-    )
+    # Pooled connections open the file read-write but never create it: a database file
+    # deleted under a running Storyline must fail loudly, not come back empty.
+    uri = f"file:{quote(str(path))}?mode=rw"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(
+            uri, uri=True, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+        )
+
+    writer = sa.create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=1,
+                              max_overflow=0)
+    reader = sa.create_engine("sqlite://", creator=connect, poolclass=QueuePool,
+                              pool_size=readers, max_overflow=0)
     for engine, begin in ((writer, "BEGIN IMMEDIATE"), (reader, "BEGIN")):
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", lambda conn, sql=begin: conn.exec_driver_sql(sql))
@@ -136,5 +157,5 @@ def create_engines(url: str, *, sqlite_readers: int = 4) -> Engines:
     except DBAPIError as exc:
         engines.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise StoreUnavailableError(display_url(parsed), f"cannot open the database ({reason})") from exc
+        raise StoreUnavailableError(display_url(url), f"cannot open the database ({reason})") from exc
     return engines

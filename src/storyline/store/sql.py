@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from storyline.errors import SchemaError, StoreError, StoreUnavailableError, StorylineError
 from storyline.store import migrate
@@ -106,8 +106,11 @@ class SQLStore:
             raise
         except DBAPIError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            if exc.connection_invalidated:
-                message = f"lost the database while {action} ({reason})"
+            # OperationalError is the DB-API's "the database itself is not usable" (server
+            # gone, file missing or locked, not a database), as opposed to a bad statement.
+            unusable = isinstance(exc, OperationalError) or "not a database" in reason
+            if exc.connection_invalidated or unusable:
+                message = f"the database is not usable while {action} ({reason})"
                 raise StoreUnavailableError(self._url, message) from exc
             raise StoreError(self._url, f"database error while {action} ({reason})") from exc
         except SQLAlchemyError as exc:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from storyline.api.schemas import excerpt
 from storyline.app import Storyline
-from storyline.web.render import render
+from storyline.web.render import paragraphs, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,9 +25,10 @@ def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) ->
         raise HTTPException(status_code=404, detail=f"There is no page {page} of articles.")
     return render(request, "index.html", {
         "articles": articles,
-        "excerpts": {a.id: excerpt(a.text, 240) for a in articles},
+        "excerpts": {a.id: excerpt(" ".join(paragraphs(a.text, a.title)), 240) for a in articles},
         "page": page,
         "has_next": has_next,
+        "nav": "latest",
         "show_sample_credit": any(a.is_sample for a in articles),
     })
 

@@ -21,12 +21,46 @@ templates.env.filters["iso_time"] = iso_time
 templates.env.globals["version"] = __version__
 
 
-def paragraphs(text: str) -> list[str]:
-    """The paragraphs of stored text (separated by blank lines)."""
-    return [p for p in text.split("\n\n") if p.strip()]
+# A block whose lines (all but the last) are this long was wrapped by an editor at a
+# fixed width: its lines are one paragraph. Other blocks hold one paragraph per line, as
+# extracted pages and scraped text dumps do.
+_WRAPPED_LINE = range(40, 81)
+
+
+def _comparable(line: str) -> str:
+    return " ".join(line.replace("‘", "'").replace("’", "'").split()).casefold()
+
+
+def paragraphs(text: str, title: str | None = None) -> list[str]:
+    """The paragraphs of stored text, without a leading repeat of ``title``.
+
+    Stored text separates blocks by blank lines; a line break inside a block starts a new
+    paragraph unless the block was hard-wrapped. A copy of the title heading the text (as
+    scraped pages and text files often have) is dropped: the page shows the title once.
+    """
+    found: list[str] = []
+    for block in text.split("\n\n"):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        if len(lines) > 2 and all(len(line) in _WRAPPED_LINE for line in lines[:-1]):
+            lines = [" ".join(lines)]
+        found.extend(lines)
+    if title is not None:
+        heading = _comparable(title)
+        # Keep the last paragraph even if it only repeats the title: it is all there is.
+        while len(found) > 1 and _comparable(found[0]) == heading:
+            found.pop(0)
+    return found
 
 
 templates.env.filters["paragraphs"] = paragraphs
+
+
+def is_web_url(value: object) -> bool:
+    """Whether ``value`` is an http(s) URL, the only kind of stored URL the pages link to."""
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+templates.env.tests["web_url"] = is_web_url
 
 
 def reading_minutes(word_count: int) -> int:
@@ -37,8 +71,22 @@ def reading_minutes(word_count: int) -> int:
 templates.env.filters["reading_minutes"] = reading_minutes
 
 
+# The pages run no script and load only our own stylesheet and icon: a policy that allows
+# nothing else means markup slipped into an article could not run or load anything either.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
 def render(
     request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
     """Render template ``name``; user text is escaped by Jinja's autoescape."""
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    return templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=PAGE_HEADERS
+    )

@@ -9,10 +9,12 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storyline import __version__, api
-from storyline.api.schemas import Health
+from storyline.api.schemas import ErrorResponse, Health
 from storyline.app import Storyline
 from storyline.errors import StoreError
 from storyline.web.pages import router as pages_router
@@ -44,21 +46,50 @@ def _error_response(request: Request, status: int, detail: str | None) -> Respon
                   status_code=status)
 
 
+class HeadAsGet:
+    """Answer HEAD like GET without the body (HTTP requires HEAD wherever GET works).
+
+    FastAPI routes declared with ``get`` answer HEAD with 405, which breaks uptime checks
+    and link checkers; running GET and dropping the body keeps every header, length included.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
 def create_asgi(app: Storyline) -> FastAPI:
     """The ASGI app serving ``app``: pages at /, JSON at /api, OpenAPI at /api/docs."""
-    asgi = FastAPI(
+    # FastAPIOffline serves Swagger UI's files itself: the API docs work with no network.
+    asgi = FastAPIOffline(
         title="Storyline",
         version=__version__,
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        static_url="/api/docs-static",
     )
     asgi.state.storyline = app
+    asgi.add_middleware(HeadAsGet)
     asgi.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     asgi.include_router(api.router)
     asgi.include_router(pages_router)
 
-    @asgi.get("/healthz", response_model=Health, tags=["api"], summary="Liveness and store check")
+    @asgi.get(
+        "/healthz", response_model=Health, tags=["api"], summary="Liveness and store check",
+        responses={503: {"model": ErrorResponse, "description": "The database does not answer."}},
+    )
     def healthz(request: Request) -> Health:
         return api.routes.health(request)
 
@@ -77,7 +108,8 @@ def create_asgi(app: Storyline) -> FastAPI:
         if _wants_json(request):
             return _error_response(request, 422, f"Invalid request: {problems}.")
         # A page address that does not parse (/articles/abc) is a page that does not exist.
-        return _error_response(request, 404, f"No page at {request.url.path}.")
+        address = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return _error_response(request, 404, f"There is no page at {address}.")
 
     @asgi.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> Response:

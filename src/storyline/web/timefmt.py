@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+_MINUTE = 60
+_HOUR = 60 * _MINUTE
+_DAY = 24 * _HOUR
+_YEAR = 365 * _DAY
+
 _UNITS = (
-    (365 * 86400, "year"),
-    (30 * 86400, "month"),
-    (7 * 86400, "week"),
-    (86400, "day"),
-    (3600, "hour"),
-    (60, "minute"),
+    (_YEAR, "year"),
+    (30 * _DAY, "month"),
+    (7 * _DAY, "week"),
+    (_DAY, "day"),
+    (_HOUR, "hour"),
+    (_MINUTE, "minute"),
 )
 
 
@@ -21,18 +26,25 @@ def _amount(count: int, unit: str) -> str:
 
 
 def time_ago(when: datetime, now: datetime | None = None) -> str:
-    """``when`` relative to ``now``: "just now", "11 minutes ago", "yesterday", "in 3 hours"."""
+    """``when`` relative to ``now``: "just now", "11 minutes ago", "yesterday", "in 3 hours".
+
+    Amounts are rounded down, as a clock reads: 119 minutes is "an hour ago".
+    """
     now = now or datetime.now(UTC)
     seconds = (now - when).total_seconds()
     future = seconds < 0
     seconds = abs(seconds)
-    if seconds < 60:
+    if seconds < _MINUTE:
         return "just now"
-    if not future and 86400 <= seconds < 2 * 86400:
-        return "yesterday"
+    if _DAY <= seconds < 2 * _DAY:
+        return "tomorrow" if future else "yesterday"
     for size, unit in _UNITS:
         if seconds >= size:
-            phrase = _amount(int(seconds // size), unit)
+            count = int(seconds // size)
+            if unit == "month":
+                # 360-364 days is not "12 months": a year starts at 365 days.
+                count = min(count, 11)
+            phrase = _amount(count, unit)
             return f"in {phrase}" if future else f"{phrase} ago"
     raise AssertionError("unreachable: seconds >= 60 matches the minute unit")
 
@@ -43,5 +55,5 @@ def absolute_time(when: datetime) -> str:
 
 
 def iso_time(when: datetime) -> str:
-    """ISO 8601 in UTC with a Z, for ``<time datetime>`` and JSON."""
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """ISO 8601 in UTC with a Z, to the second, for ``<time datetime>``."""
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
