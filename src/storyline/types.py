@@ -70,7 +70,13 @@ class RawItem:
 
 @dataclass(frozen=True, slots=True)
 class ExtractedArticle:
-    """An article's clean text and metadata, as extraction found them."""
+    """An article's clean text and metadata, as extraction found them.
+
+    ``text`` holds paragraphs separated by blank lines; a line starting with ``## `` is a
+    sub-heading. ``credits`` are the news agencies the text credits ("AFP", "Reuters"),
+    ``dateline`` the place the text opens with ("MOSCOW"). ``related`` holds other
+    articles found on the same page (aggregator pages print them in full).
+    """
 
     origin: str
     title: str
@@ -82,6 +88,14 @@ class ExtractedArticle:
     language: str | None = None
     is_sample: bool = False
     licence: str | None = None
+    description: str | None = None
+    updated: datetime | None = None
+    canonical_url: str | None = None
+    image: str | None = None
+    body_html: str | None = None
+    credits: tuple[str, ...] = ()
+    dateline: str | None = None
+    related: tuple[ExtractedArticle, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
