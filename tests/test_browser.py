@@ -149,8 +149,10 @@ def page(browser: Browser, outbound: Outbound) -> Iterator[Page]:
     # Resource errors are counted above; other console errors (a refused style, say) are bugs.
     opened.on("console", lambda m: errors.append(f"console: {m.text}")
               if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    opened.on("requestfailed", lambda r: errors.append(f"failed: {r.url}")
-              if r.url not in outbound.blocked else None)
+    # A request cut short by the next navigation (a favicon still loading when a test
+    # clicks a link) is aborted by the browser, not failed by the server.
+    opened.on("requestfailed", lambda r: errors.append(f"failed: {r.url} ({r.failure})")
+              if r.url not in outbound.blocked and r.failure != "net::ERR_ABORTED" else None)
     yield opened
     context.close()
     assert not errors, f"the page had errors: {errors}"

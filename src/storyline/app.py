@@ -6,18 +6,19 @@ never open the store or run stages themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import structlog
 
 from storyline import pipeline
 from storyline.config import Settings
-from storyline.errors import ConfigError, InputError
+from storyline.errors import ConfigError, InputError, StorylineError
 from storyline.store import Store, open_store
-from storyline.types import ImportReport, Source, SourceKind, StoredArticle, StoreStats
+from storyline.types import ExtractedArticle, ImportReport, Source, SourceKind, StoredArticle, StoreStats
 
-__all__ = ["Storyline", "make_app"]
+__all__ = ["Storyline", "extract_paths", "make_app"]
 
 log = structlog.get_logger(__name__)
 
@@ -98,9 +99,20 @@ class Storyline:
         log.info("sample_loaded", articles=report.inserted, failed=len(report.failures))
         return report
 
+    def reprocess(self, *, on_page: Callable[[str], None] | None = None) -> ImportReport:
+        """Extract every kept page again and update its article."""
+        return pipeline.reprocess(self.store, on_page=on_page)
+
     def close(self) -> None:
         """Release the store."""
         self.store.close()
+
+
+def extract_paths(
+    paths: Sequence[Path], *, captured_at: datetime | None = None
+) -> Iterable[ExtractedArticle | StorylineError]:
+    """Extract articles from files without storing them (``storyline extract``)."""
+    return pipeline.extract_paths(paths, captured_at=captured_at)
 
 
 def make_app(settings: Settings) -> Storyline:

@@ -5,8 +5,10 @@ Order matters and is written here once:
 
     parse      files (later feeds, sitemaps) -> RawItem            storyline.parse
     extract    RawItem -> ExtractedArticle: HTML to text+metadata  storyline.extract
+               (an aggregator page also yields its related articles: each goes on alone)
     normalize  -> Article: canonical URL, clean text, UTC, hash    storyline.normalize
     store      Article -> stored row, idempotent by canonical URL  storyline.store
+               (with the page's HTML, compressed, for `storyline reprocess`)
 
 Later stages (dedupe, enrich, embed, cluster, summarize) are added to ``ARTICLE_STAGES``
 after normalize: they need canonical URLs and clean text to work on.
@@ -17,35 +19,68 @@ skipped; the batch goes on. Only a store that cannot be reached stops a run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from storyline import extract, normalize, parse
-from storyline.errors import InputError, StoreError, StoreUnavailableError, StorylineError
+from storyline.errors import ExtractError, InputError, StoreError, StoreUnavailableError, StorylineError
 from storyline.store import Store
-from storyline.types import Article, ImportReport, ItemFailure, RawItem, SourceKind, UpsertOutcome
+from storyline.types import (
+    Article,
+    ExtractedArticle,
+    ImportReport,
+    ItemFailure,
+    RawItem,
+    RawPage,
+    SourceKind,
+    UpsertOutcome,
+    UpsertResult,
+)
 
 log = structlog.get_logger(__name__)
 
 Stage = Callable[[Any], Any]
 
+EXTRACT: Callable[[RawItem], ExtractedArticle] = extract.extract_article
 ARTICLE_STAGES: tuple[Stage, ...] = (
-    extract.extract_article,  # RawItem -> ExtractedArticle
     normalize.normalize_article,  # ExtractedArticle -> Article
 )
 
 BATCH_SIZE = 200
 
 
-def prepare_article(item: RawItem) -> Article:
-    """Run ``item`` through every article stage; raises the stage's StorylineError."""
-    record: Any = item
-    for stage in ARTICLE_STAGES:
-        record = stage(record)
-    return record
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An article ready to store, with the input it came from and the page to keep."""
+
+    origin: str
+    article: Article
+    page_html: str | None = None
+
+
+def prepare_articles(item: RawItem) -> list[Article]:
+    """Run ``item`` through every stage: its article first, then related ones found with it."""
+    return [p.article for p in _prepare(item)]
+
+
+def _prepare(item: RawItem) -> list[_Prepared]:
+    extracted = EXTRACT(item)
+    prepared = []
+    for index, found in enumerate((extracted, *extracted.related)):
+        record: Any = dataclasses.replace(found, related=())
+        for stage in ARTICLE_STAGES:
+            record = stage(record)
+        # Only the page's own article was extracted from its HTML.
+        page_html = item.html if index == 0 else None
+        prepared.append(_Prepared(found.origin if index == 0 else f"{item.origin} (related {index})",
+                                  record, page_html))
+    return prepared
 
 
 class _Tally:
@@ -73,29 +108,40 @@ class _Tally:
         )
 
 
-def _store_batch(
-    store: Store, batch: Sequence[tuple[str, Article]], source_id: int | None, tally: _Tally
-) -> None:
+def _keep_pages(store: Store, items: Sequence[_Prepared], results: Sequence[UpsertResult]) -> None:
+    now = datetime.now(UTC)
+    pages = [
+        RawPage(article_id=result.article_id, url=item.article.url, origin=item.origin,
+                fetched_at=now, html=item.page_html)
+        for item, result in zip(items, results, strict=True)
+        if item.page_html is not None and result.outcome is not UpsertOutcome.UNCHANGED
+    ]
+    if pages:
+        store.save_raw_pages(pages)
+
+
+def _store_batch(store: Store, batch: Sequence[_Prepared], source_id: int | None, tally: _Tally) -> None:
     if not batch:
         return
     # Within one batch the same canonical URL twice is one article: the last copy wins.
-    latest = {article.canonical_url: (origin, article) for origin, article in batch}
-    items = list(latest.values())
+    items = list({p.article.canonical_url: p for p in batch}.values())
     try:
-        results = store.upsert_articles([a for _, a in items], source_id=source_id)
+        results = store.upsert_articles([p.article for p in items], source_id=source_id)
+        _keep_pages(store, items, results)
     except StoreUnavailableError:
         raise
     except StoreError:
         if len(items) == 1:
             raise
         # One bad row fails the whole atomic batch: store one by one to find it.
-        for origin, article in items:
+        for item in items:
             try:
-                results_one = store.upsert_articles([article], source_id=source_id)
+                results_one = store.upsert_articles([item.article], source_id=source_id)
+                _keep_pages(store, [item], results_one)
             except StoreUnavailableError:
                 raise
             except StoreError as exc:
-                tally.fail(origin, exc)
+                tally.fail(item.origin, exc)
                 continue
             tally.outcomes[results_one[0].outcome] += 1
         return
@@ -112,13 +158,13 @@ def ingest(
 ) -> ImportReport:
     """Run raw items through the stages and store them in batches; errors are per item."""
     tally = tally or _Tally()
-    batch: list[tuple[str, Article]] = []
+    batch: list[_Prepared] = []
     for item in items:
         if isinstance(item, InputError):
             tally.fail(item.subject, item)
             continue
         try:
-            batch.append((item.origin, prepare_article(item)))
+            batch.extend(_prepare(item))
         except StorylineError as exc:
             tally.fail(item.origin, exc)
             continue
@@ -163,3 +209,59 @@ def import_paths(
     log.info("import_finished", inserted=report.inserted, updated=report.updated,
              unchanged=report.unchanged, failed=len(report.failures))
     return report
+
+
+def reprocess(store: Store, *, on_page: Callable[[str], None] | None = None) -> ImportReport:
+    """Extract every kept page again (after an extractor upgrade) and update its article.
+
+    The article keeps its id and canonical URL even if the new extraction would name
+    another: reprocessing refines an article, it never creates one.
+    """
+    tally = _Tally()
+    after = 0
+    while pages := store.raw_pages(after_article_id=after, limit=BATCH_SIZE):
+        after = pages[-1].article_id
+        batch: list[_Prepared] = []
+        for page in pages:
+            stored = store.get_article(page.article_id)
+            item = RawItem(origin=page.origin, html=page.html, url=page.url, captured_at=page.fetched_at,
+                           outlet=stored.outlet if stored else None,
+                           is_sample=stored.is_sample if stored else False,
+                           licence=stored.licence if stored else None)
+            try:
+                first = _prepare(item)[0]
+            except StorylineError as exc:
+                tally.fail(page.origin, exc)
+                continue
+            if stored is not None:
+                first = dataclasses.replace(
+                    first, article=dataclasses.replace(first.article, canonical_url=stored.canonical_url)
+                )
+            batch.append(first)
+            if on_page is not None:
+                on_page(page.origin)
+        _store_batch(store, batch, None, tally)
+    return tally.report()
+
+
+def extract_paths(
+    paths: Sequence[Path], *, captured_at: datetime | None = None
+) -> Iterable[ExtractedArticle | InputError | ExtractError]:
+    """Extraction alone, no store: one result or error per item in the files (for the CLI)."""
+    for entry in parse.find_input_files(paths):
+        if isinstance(entry, InputError):
+            yield entry
+            continue
+        try:
+            for item in parse.read_file(entry):
+                if isinstance(item, InputError):
+                    yield item
+                    continue
+                if captured_at is not None:
+                    item = dataclasses.replace(item, captured_at=captured_at)
+                try:
+                    yield EXTRACT(item)
+                except ExtractError as exc:
+                    yield exc
+        except InputError as exc:
+            yield exc

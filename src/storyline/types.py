@@ -19,6 +19,7 @@ __all__ = [
     "ImportReport",
     "ItemFailure",
     "RawItem",
+    "RawPage",
     "Source",
     "SourceKind",
     "StoreStats",
@@ -66,6 +67,7 @@ class RawItem:
     authors: tuple[str, ...] = ()
     is_sample: bool = False
     licence: str | None = None
+    captured_at: datetime | None = None  # when the page or text was saved (relative times need it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,12 @@ class Article:
     word_count: int = 0
     is_sample: bool = False
     licence: str | None = None
+    description: str | None = None
+    modified: datetime | None = None
+    image: str | None = None
+    body_html: str | None = None
+    credits: tuple[str, ...] = ()
+    dateline: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +144,12 @@ class StoredArticle:
     source_id: int | None
     created_at: datetime
     updated_at: datetime
+    description: str | None = None
+    modified: datetime | None = None
+    image: str | None = None
+    body_html: str | None = None
+    credits: tuple[str, ...] = ()
+    dateline: str | None = None
 
     @property
     def shown_time(self) -> datetime:
@@ -152,6 +166,17 @@ class Story:
     article_ids: tuple[int, ...]
     first_seen: datetime
     last_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """The HTML an article was extracted from, kept for re-extraction."""
+
+    article_id: int
+    url: str | None
+    origin: str
+    fetched_at: datetime
+    html: str
 
 
 class UpsertOutcome(StrEnum):

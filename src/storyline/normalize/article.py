@@ -21,7 +21,11 @@ def normalize_article(item: ExtractedArticle) -> Article:
     if not text:
         raise ExtractError(item.origin, "the article has no text after clean-up")
     digest = content_hash(text)
-    canonical = canonical_url(item.url) if item.url else None
+    # The page's own canonical URL (same site only, checked at extraction) names the
+    # article better than the address it was fetched from (tracking, AMP, mobile hosts).
+    canonical = next(
+        (c for c in (canonical_url(u) for u in (item.canonical_url, item.url) if u) if c), None
+    )
     published = _as_utc(item.published) if item.published else None
     return Article(
         canonical_url=canonical or CONTENT_URL_PREFIX + digest[:32],
@@ -36,6 +40,12 @@ def normalize_article(item: ExtractedArticle) -> Article:
         word_count=len(words(text)),
         is_sample=item.is_sample,
         licence=item.licence,
+        description=clean_line(item.description) if item.description else None,
+        modified=_as_utc(item.updated) if item.updated else None,
+        image=item.image,
+        body_html=item.body_html,
+        credits=item.credits,
+        dateline=item.dateline,
     )
 
 

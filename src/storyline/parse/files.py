@@ -74,21 +74,28 @@ def read_file(path: Path) -> Iterator[RawItem | InputError]:
     data = read_bytes(path)
     origin = str(path)
     if kind in HTML_SUFFIXES:
-        yield RawItem(origin=origin, html=decode_text(data, origin, html=True))
+        yield RawItem(origin=origin, html=decode_text(data, origin, html=True), captured_at=_saved_at(path))
     elif kind in TEXT_SUFFIXES:
-        yield _text_item(decode_text(data, origin), origin)
+        yield _text_item(decode_text(data, origin), origin, _saved_at(path))
     else:
         yield from _jsonl_items(decode_text(data, origin), origin)
 
 
-def _text_item(text: str, origin: str) -> RawItem:
-    """A text file: the first non-empty line is the title, the rest the body."""
-    lines = text.strip().splitlines()
-    title = lines[0].strip().lstrip("#").strip()
-    body = "\n".join(lines[1:]).strip()
-    if not body:
+def _saved_at(path: Path) -> datetime | None:
+    """When the file was last written: the capture time of a saved page."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def _text_item(text: str, origin: str, captured_at: datetime | None) -> RawItem:
+    """A text file, whole: extraction takes the first line as the title of a plain article,
+    or reads the page structure of a scraped aggregator page."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if len(lines) < 2:
         raise EmptyInputError(origin, "only one line of text; expected a title line, then the article")
-    return RawItem(origin=origin, title=title, text=body)
+    return RawItem(origin=origin, text=text.strip(), captured_at=captured_at)
 
 
 def _jsonl_items(text: str, origin: str) -> Iterator[RawItem | InputError]:

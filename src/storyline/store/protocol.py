@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from storyline.types import Article, Source, SourceKind, StoredArticle, StoreStats, UpsertResult
+from storyline.types import Article, RawPage, Source, SourceKind, StoredArticle, StoreStats, UpsertResult
 
 
 class Store(Protocol):
@@ -71,6 +71,14 @@ class Store(Protocol):
 
     def delete_sample_articles(self) -> int:
         """Delete the bundled sample's articles (and its source); returns how many articles."""
+        ...
+
+    def save_raw_pages(self, pages: Sequence[RawPage]) -> None:
+        """Keep (compressed) the HTML each article was extracted from; the latest replaces older."""
+        ...
+
+    def raw_pages(self, *, after_article_id: int = 0, limit: int = 100) -> list[RawPage]:
+        """Kept pages in article-id order, after ``after_article_id`` (for paging through all)."""
         ...
 
     def close(self) -> None:

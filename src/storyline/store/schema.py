@@ -79,7 +79,25 @@ articles = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # published_at, else created_at: latest first is the order every list reads in.
     sa.Column("sort_time", UTCDateTime, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("modified_at", UTCDateTime),
+    sa.Column("image", sa.Text),
+    sa.Column("body_html", sa.Text),
+    sa.Column("credits", sa.JSON, nullable=False, server_default="[]"),
+    sa.Column("dateline", sa.Text),
     sa.Index("ix_articles_sort_time", "sort_time"),
     sa.Index("ix_articles_content_hash", "content_hash"),
     sa.Index("ix_articles_is_sample", "is_sample"),
+)
+
+# The page an article was extracted from, zlib-compressed, so that `storyline reprocess`
+# can extract it again after an extractor upgrade. One per article: the latest fetch.
+raw_pages = sa.Table(
+    "raw_pages",
+    metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("url", sa.Text),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,9 +16,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from storyline.errors import SchemaError, StoreError, StoreUnavailableError, StorylineError
 from storyline.store import migrate
 from storyline.store.engine import Engines, create_engines, display_url
-from storyline.store.schema import articles, sources
+from storyline.store.schema import articles, raw_pages, sources
 from storyline.types import (
     Article,
+    RawPage,
     Source,
     SourceKind,
     StoredArticle,
@@ -29,7 +31,8 @@ from storyline.types import (
 T = TypeVar("T")
 
 _COMPARED_FIELDS = ("url", "title", "text", "content_hash", "outlet", "published_at", "authors",
-                    "language", "word_count", "is_sample", "licence")
+                    "language", "word_count", "is_sample", "licence", "description", "modified_at",
+                    "image", "body_html", "credits", "dateline")
 
 
 def _now() -> datetime:
@@ -50,6 +53,12 @@ def _article_values(article: Article) -> dict[str, Any]:
         "word_count": article.word_count,
         "is_sample": article.is_sample,
         "licence": article.licence,
+        "description": article.description,
+        "modified_at": article.modified,
+        "image": article.image,
+        "body_html": article.body_html,
+        "credits": list(article.credits),
+        "dateline": article.dateline,
     }
 
 
@@ -72,6 +81,12 @@ def _stored_article(row: Row[Any]) -> StoredArticle:
         source_id=m["source_id"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        description=m["description"],
+        modified=m["modified_at"],
+        image=m["image"],
+        body_html=m["body_html"],
+        credits=tuple(m["credits"] or ()),
+        dateline=m["dateline"],
     )
 
 
@@ -215,6 +230,37 @@ class SQLStore:
             deleted = conn.execute(articles.delete().where(articles.c.is_sample)).rowcount
             conn.execute(sources.delete().where(sources.c.kind == SourceKind.SAMPLE.value))
             return deleted
+
+    # -- raw pages ----------------------------------------------------------------------
+
+    def save_raw_pages(self, pages: Sequence[RawPage]) -> None:
+        with self._errors("keeping raw pages"), self._engines.write() as conn:
+            for page in pages:
+                values = {
+                    "url": page.url, "origin": page.origin, "fetched_at": page.fetched_at,
+                    "content": zlib.compress(page.html.encode("utf-8"), 6),
+                }
+                conn.execute(
+                    self._insert(raw_pages)
+                    .values(article_id=page.article_id, **values)
+                    .on_conflict_do_update(index_elements=["article_id"], set_=values)
+                )
+
+    def raw_pages(self, *, after_article_id: int = 0, limit: int = 100) -> list[RawPage]:
+        query = (
+            sa.select(raw_pages)
+            .where(raw_pages.c.article_id > after_article_id)
+            .order_by(raw_pages.c.article_id)
+            .limit(limit)
+        )
+        rows = self._read("reading raw pages", lambda c: c.execute(query).all())
+        return [
+            RawPage(
+                article_id=r.article_id, url=r.url, origin=r.origin, fetched_at=r.fetched_at,
+                html=zlib.decompress(r.content).decode("utf-8"),
+            )
+            for r in rows
+        ]
 
     # -- sources ------------------------------------------------------------------------
 

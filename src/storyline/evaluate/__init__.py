@@ -1,0 +1,1 @@
+"""Quality measurement of the heuristic stages against labelled corpora."""
