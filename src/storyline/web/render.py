@@ -63,6 +63,18 @@ def is_web_url(value: object) -> bool:
 templates.env.tests["web_url"] = is_web_url
 
 
+def credit_phrase(credits: tuple[str, ...]) -> str:
+    """ ("AFP",) -> "AFP report"; ("AFP", "Reuters") -> "AFP and Reuters report"; newswires kept plain."""
+    named = [c for c in credits if c != "newswires"]
+    if not named:
+        return "Wire report"
+    joined = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return f"{joined} report"
+
+
+templates.env.filters["credit_phrase"] = credit_phrase
+
+
 def reading_minutes(word_count: int) -> int:
     """Minutes to read at 230 words a minute, at least one."""
     return max(1, round(word_count / 230))
