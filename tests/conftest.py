@@ -82,3 +82,15 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Storyline]:
     assert not report.failures
     yield made
     made.close()
+
+
+# Appended with the http_server fixture (the imports above belong to other owners).
+from tests import httpserver  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[httpserver.LocalHTTPServer]:
+    """A real HTTP server on 127.0.0.1 serving tests/data plus the routes of tests/httpserver.py."""
+    server = httpserver.start_http_server(root=REPO / "tests" / "data")
+    yield server
+    server.stop()

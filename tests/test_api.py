@@ -250,7 +250,9 @@ async def test_openapi_lists_the_api_and_only_the_api(sample_client: httpx.Async
     assert response.status_code == 200
     schema = response.json()
 
-    assert set(schema["paths"]) == {"/api/articles", "/api/articles/{article_id}", "/api/stats", "/healthz"}
+    assert set(schema["paths"]) == {
+        "/api/articles", "/api/articles/{article_id}", "/api/stats", "/api/sources", "/healthz"
+    }
     assert all(set(ops) == {"get"} for ops in schema["paths"].values())
     error_ref = "#/components/schemas/ErrorResponse"
 

@@ -6,15 +6,21 @@ never open the store or run stages themselves.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 import structlog
 
-from storyline import pipeline
+from storyline import __version__, pipeline, subscriptions
 from storyline.config import Settings
 from storyline.errors import ConfigError, InputError, StorylineError
+from storyline.fetch import Fetcher, FetchPolicy, HostLimiter, RobotsCache, make_user_agent
+from storyline.refresh import Refresher, RefreshPolicy, RefreshResult
+from storyline.scheduler import Scheduler, refresh_all
 from storyline.store import Store, open_store
 from storyline.types import ExtractedArticle, ImportReport, Source, SourceKind, StoredArticle, StoreStats
 
@@ -29,6 +35,109 @@ class Storyline:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
+        self._fetcher: Fetcher | None = None
+        self._refresher: Refresher | None = None
+        self._cpu_pool: ProcessPoolExecutor | None = None
+        self._scheduler: Scheduler | None = None
+        self._lock = threading.Lock()
+
+    # -- fetching -----------------------------------------------------------------------
+
+    @property
+    def fetcher(self) -> Fetcher:
+        """The HTTP client, made on first use from the settings."""
+        with self._lock:
+            if self._fetcher is None:
+                s = self.settings
+                self._fetcher = Fetcher(FetchPolicy(
+                    user_agent=make_user_agent(s.contact_url, __version__),
+                    total_timeout=float(s.fetch_timeout),
+                    max_body_bytes=s.max_body_bytes,
+                    allow_private_networks=s.allow_private_networks,
+                    per_host_concurrency=s.per_host_concurrency,
+                    per_host_delay_s=s.per_host_delay,
+                ))
+            return self._fetcher
+
+    @property
+    def refresher(self) -> Refresher:
+        """The source refresher, with its worker processes for parsing and extraction."""
+        fetcher = self.fetcher
+        with self._lock:
+            if self._refresher is None:
+                s = self.settings
+                run_cpu = None
+                if s.parse_processes > 1:
+                    # spawn: forking a process that runs threads (web server, fetchers) is unsafe.
+                    self._cpu_pool = ProcessPoolExecutor(s.parse_processes, mp_context=get_context("spawn"))
+                    pool = self._cpu_pool
+                    run_cpu = lambda fn, *args: pool.submit(fn, *args).result()  # noqa: E731
+                self._refresher = Refresher(
+                    self.store, fetcher,
+                    policy=RefreshPolicy(min_interval_s=s.min_refresh_interval,
+                                         max_interval_s=s.max_refresh_interval,
+                                         pause_after_failures=s.pause_after_failures,
+                                         fetch_article_pages=s.fetch_article_pages),
+                    robots=RobotsCache(fetcher),
+                    limiter=HostLimiter.from_policy(fetcher.policy),
+                    run_cpu=run_cpu,
+                )
+            return self._refresher
+
+    def add_source(self, url: str, *, folder: str | None = None, detect: bool = True) -> Source:
+        """Subscribe to a feed, sitemap, homepage (feed autodiscovery) or article URL."""
+        return subscriptions.add_source(self.store, self.fetcher if detect else None, url, folder=folder)
+
+    def remove_source(self, key: str) -> Source | None:
+        """Unsubscribe the source named by id, URL or title; its articles stay."""
+        source = self.store.find_source(key)
+        if source is not None:
+            self.store.remove_source(source.id)
+        return source
+
+    def resume_source(self, key: str) -> Source | None:
+        """Un-pause a source and fetch it at the next round."""
+        source = self.store.find_source(key)
+        if source is not None:
+            self.store.update_source(source.id, paused=False, consecutive_failures=0, next_fetch_at=None)
+        return source
+
+    def import_opml(self, path: Path) -> tuple[list[Source], int]:
+        """Subscribe to the feeds of an OPML file: (added, already there)."""
+        return subscriptions.import_opml(self.store, path)
+
+    def export_opml(self) -> str:
+        """The subscriptions as OPML."""
+        return subscriptions.export_opml(self.store)
+
+    def due_sources(self) -> list[Source]:
+        """Sources whose next fetch is due now."""
+        return self.store.due_sources(datetime.now(UTC), limit=10_000)
+
+    def load_starter_feeds_if_empty(self) -> int:
+        """Subscribe to the shipped starter feeds when there are no fetched sources yet."""
+        if not self.settings.load_starter_feeds or self.store.list_sources(
+            [SourceKind.FEED, SourceKind.SITEMAP, SourceKind.PAGE]
+        ):
+            return 0
+        path = self.settings.resolved_starter_feeds
+        if not path.is_file():
+            log.warning("starter_feeds_missing", path=str(path))
+            return 0
+        added, _ = self.import_opml(path)
+        return len(added)
+
+    def fetch(
+        self, sources: Sequence[Source], *, on_done: Callable[[RefreshResult], None] | None = None
+    ) -> list[RefreshResult]:
+        """Refresh ``sources`` now (one pass), in parallel within the politeness limits."""
+        return refresh_all(self.refresher, sources, workers=self.settings.fetch_workers, on_done=on_done)
+
+    def start_scheduler(self) -> None:
+        """Keep sources fresh in the background until ``close``."""
+        if self._scheduler is None:
+            self._scheduler = Scheduler(self.store, self.refresher, workers=self.settings.fetch_workers)
+            self._scheduler.start()
 
     # -- reading ------------------------------------------------------------------------
 
@@ -104,7 +213,13 @@ class Storyline:
         return pipeline.reprocess(self.store, on_page=on_page)
 
     def close(self) -> None:
-        """Release the store."""
+        """Stop background work, then release the HTTP client, worker processes and the store."""
+        if self._scheduler is not None:
+            self._scheduler.stop()
+        if self._fetcher is not None:
+            self._fetcher.close()
+        if self._cpu_pool is not None:
+            self._cpu_pool.shutdown(cancel_futures=True)
         self.store.close()
 
 

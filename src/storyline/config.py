@@ -49,6 +49,16 @@ def _parse_positive_int(text: str) -> int:
     return value
 
 
+def _parse_seconds(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"expected zero or more seconds, got {text!r}")
+    return value
+
+
 def _parse_port(text: str) -> int:
     value = _parse_int(text)
     if not 0 <= value <= 65535:
@@ -102,6 +112,42 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder of the bundled sample. Empty means the `data/sample` folder shipped with Storyline.",
     ),
     Setting(
+        "load_starter_feeds",
+        "true",
+        "Subscribe to the shipped starter list of ~40 major outlets' feeds when `storyline serve` starts "
+        "with no sources.",
+        _parse_bool,
+    ),
+    Setting(
+        "contact_url",
+        "https://github.com/storyline-news/storyline",
+        "URL named in Storyline's User-Agent, so publishers can reach whoever runs this instance.",
+    ),
+    Setting(
+        "allow_private_networks",
+        "false",
+        "Allow fetching from loopback, private and link-local addresses (off: protects your network "
+        "from URLs that point inside it).",
+        _parse_bool,
+    ),
+    Setting("max_body_bytes", "10485760", "Largest response body Storyline downloads (bytes).", _parse_positive_int),
+    Setting("fetch_timeout", "60", "Time limit for one whole HTTP request (seconds).", _parse_positive_int),
+    Setting("fetch_workers", "8", "Sources fetched at the same time (all hosts together).", _parse_positive_int),
+    Setting("per_host_concurrency", "2", "Requests to one host at the same time.", _parse_positive_int),
+    Setting("per_host_delay", "1.0", "Seconds between the start of two requests to one host.", _parse_seconds),
+    Setting("parse_processes", "2", "Processes that parse and extract fetched documents (one per core).",
+            _parse_positive_int),
+    Setting("min_refresh_interval", "300", "Shortest time between two fetches of one source (seconds).",
+            _parse_positive_int),
+    Setting("max_refresh_interval", "86400", "Longest time between two fetches of one source (seconds).",
+            _parse_positive_int),
+    Setting("pause_after_failures", "10", "Consecutive failed fetches after which a source is paused.",
+            _parse_positive_int),
+    Setting("fetch_article_pages", "true", "Fetch the page of feed items that carry only a summary.",
+            _parse_bool),
+    Setting("raw_page_retention_days", "30", "Days the fetched HTML of an article is kept for `storyline "
+            "reprocess` (0 keeps it forever).", _parse_int),
+    Setting(
         "sqlite_readers",
         "4",
         "Size of the SQLite reader connection pool (writes always go through one connection).",
@@ -124,6 +170,20 @@ class Settings:
     page_size: int
     load_sample: bool
     sample_dir: str
+    load_starter_feeds: bool
+    contact_url: str
+    allow_private_networks: bool
+    max_body_bytes: int
+    fetch_timeout: int
+    fetch_workers: int
+    per_host_concurrency: int
+    per_host_delay: float
+    parse_processes: int
+    min_refresh_interval: int
+    max_refresh_interval: int
+    pause_after_failures: int
+    fetch_article_pages: bool
+    raw_page_retention_days: int
     sqlite_readers: int
 
     @property
@@ -132,6 +192,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'storyline.db').resolve()}"
+
+    @property
+    def resolved_starter_feeds(self) -> Path:
+        """The starter OPML shipped beside the sample."""
+        return Path(__file__).resolve().parents[2] / "data" / "feeds" / "starter.opml"
 
     @property
     def resolved_sample_dir(self) -> Path:

@@ -11,6 +11,14 @@ so callers catch our types, never a library's::
     │   ├── EmptyInputError        a file or record with nothing in it
     │   ├── DecodeError            bytes that are not text in any encoding we can tell
     │   └── RecordError            a record that is not valid (bad JSON, missing title/text)
+    ├── FetchError                 a URL could not be fetched
+    │   ├── BlockedAddressError    the URL resolves to a private, loopback or metadata address
+    │   ├── ResponseTooLargeError  the body passed the size cap while streaming
+    │   ├── FetchTimeoutError      connect, read or whole-request time limit passed
+    │   ├── TooManyRedirectsError  more than the allowed redirect hops, or a loop
+    │   ├── RobotsDeniedError      robots.txt forbids the URL for Storyline's user agent
+    │   └── HTTPStatusError        the server answered with an error status (``status``)
+    ├── FeedParseError             a fetched document is not a feed, sitemap or OPML we can read
     ├── ExtractError               no article could be extracted from a page
     └── StoreError                 the store failed
         ├── StoreUnavailableError  the database cannot be reached or opened
@@ -23,16 +31,24 @@ and renders as one line: ``"<subject>: <what failed>. <hint>"``.
 from __future__ import annotations
 
 __all__ = [
+    "BlockedAddressError",
     "ConfigError",
     "DecodeError",
     "EmptyInputError",
     "ExtractError",
+    "FeedParseError",
+    "FetchError",
+    "FetchTimeoutError",
+    "HTTPStatusError",
     "InputError",
     "RecordError",
+    "ResponseTooLargeError",
+    "RobotsDeniedError",
     "SchemaError",
     "StoreError",
     "StoreUnavailableError",
     "StorylineError",
+    "TooManyRedirectsError",
     "UnsupportedInputError",
 ]
 
@@ -85,6 +101,55 @@ class RecordError(InputError):
     """A record that is not valid: not JSON, or missing what an article needs."""
 
     default_hint = 'Each line must be a JSON object with at least "title" and "text".'
+
+
+class FetchError(StorylineError):
+    """A URL could not be fetched."""
+
+    default_hint = "Storyline will retry later; check the URL if this keeps happening."
+
+
+class BlockedAddressError(FetchError):
+    """The URL resolves to an address Storyline refuses to contact (no connection is made)."""
+
+    default_hint = (
+        "Private, loopback, link-local and metadata addresses are refused; set "
+        "allow_private_networks to fetch from your own network."
+    )
+
+
+class ResponseTooLargeError(FetchError):
+    """The body passed the size cap while streaming."""
+
+    default_hint = "Raise max_body_bytes if this source really serves such large documents."
+
+
+class FetchTimeoutError(FetchError):
+    """A connect, read or whole-request time limit passed."""
+
+
+class TooManyRedirectsError(FetchError):
+    """More redirect hops than allowed, or a redirect loop."""
+
+
+class RobotsDeniedError(FetchError):
+    """robots.txt forbids the URL for Storyline's user agent."""
+
+    default_hint = "The site asks crawlers not to fetch this page; Storyline respects that."
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status."""
+
+    def __init__(self, subject: str, status: int, message: str, hint: str | None = None) -> None:
+        self.status = status
+        super().__init__(subject, message, hint)
+
+
+class FeedParseError(StorylineError):
+    """A fetched document is not a feed, sitemap or OPML file Storyline can read."""
+
+    default_hint = "Check that the URL points at an RSS, Atom or JSON feed, or a sitemap."
 
 
 class ExtractError(StorylineError):

@@ -62,6 +62,7 @@ class _Prepared:
     origin: str
     article: Article
     page_html: str | None = None
+    guid: str | None = None  # the feed item's id, remembered against the stored article
 
 
 def prepare_articles(item: RawItem) -> list[Article]:
@@ -79,8 +80,20 @@ def _prepare(item: RawItem) -> list[_Prepared]:
         # Only the page's own article was extracted from its HTML.
         page_html = item.html if index == 0 else None
         prepared.append(_Prepared(found.origin if index == 0 else f"{item.origin} (related {index})",
-                                  record, page_html))
+                                  record, page_html, item.guid if index == 0 else None))
     return prepared
+
+
+def prepare_many(items: Sequence[RawItem]) -> list[list[_Prepared] | ItemFailure]:
+    """``_prepare`` over a batch, failures as values: runs in a worker process (picklable in and out)."""
+    results: list[list[_Prepared] | ItemFailure] = []
+    for item in items:
+        try:
+            results.append(_prepare(item))
+        except StorylineError as exc:
+            reason = f"{exc.message}. {exc.hint}" if exc.hint else exc.message
+            results.append(ItemFailure(origin=item.origin, reason=reason))
+    return results
 
 
 class _Tally:
@@ -108,7 +121,13 @@ class _Tally:
         )
 
 
-def _keep_pages(store: Store, items: Sequence[_Prepared], results: Sequence[UpsertResult]) -> None:
+def _after_store(
+    store: Store, items: Sequence[_Prepared], results: Sequence[UpsertResult], source_id: int | None
+) -> None:
+    """Keep the pages of changed articles, and remember which article each feed item became."""
+    guids = [(item.guid, result.article_id) for item, result in zip(items, results, strict=True) if item.guid]
+    if guids and source_id is not None:
+        store.remember_items(source_id, guids)
     now = datetime.now(UTC)
     pages = [
         RawPage(article_id=result.article_id, url=item.article.url, origin=item.origin,
@@ -127,7 +146,7 @@ def _store_batch(store: Store, batch: Sequence[_Prepared], source_id: int | None
     items = list({p.article.canonical_url: p for p in batch}.values())
     try:
         results = store.upsert_articles([p.article for p in items], source_id=source_id)
-        _keep_pages(store, items, results)
+        _after_store(store, items, results, source_id)
     except StoreUnavailableError:
         raise
     except StoreError:
@@ -137,7 +156,7 @@ def _store_batch(store: Store, batch: Sequence[_Prepared], source_id: int | None
         for item in items:
             try:
                 results_one = store.upsert_articles([item.article], source_id=source_id)
-                _keep_pages(store, [item], results_one)
+                _after_store(store, [item], results_one, source_id)
             except StoreUnavailableError:
                 raise
             except StoreError as exc:
@@ -209,6 +228,39 @@ def import_paths(
     log.info("import_finished", inserted=report.inserted, updated=report.updated,
              unchanged=report.unchanged, failed=len(report.failures))
     return report
+
+
+def ingest_feed_items(
+    items: Sequence[RawItem],
+    store: Store,
+    *,
+    source_id: int,
+    run_cpu: Callable[..., Any] | None = None,
+) -> ImportReport:
+    """Run a feed's items through the stages and store them, one article per feed item.
+
+    An item whose GUID was seen before updates the article it became then, even if its
+    link or title was edited since (unstable links must not create duplicates). The CPU
+    work runs through ``run_cpu(fn, *args)`` (a worker process) when given.
+    """
+    tally = _Tally()
+    known = store.item_articles(source_id, [i.guid for i in items if i.guid])
+    results = run_cpu(prepare_many, list(items)) if run_cpu else prepare_many(items)
+    batch: list[_Prepared] = []
+    for item, result in zip(items, results, strict=True):
+        if isinstance(result, ItemFailure):
+            tally.failures.append(result)
+            continue
+        first, *related = result
+        stored = store.get_article(known[item.guid]) if item.guid in known else None
+        if stored is not None and stored.canonical_url != first.article.canonical_url:
+            first = dataclasses.replace(
+                first, article=dataclasses.replace(first.article, canonical_url=stored.canonical_url)
+            )
+        batch.extend([first, *related])
+    for start in range(0, len(batch), BATCH_SIZE):
+        _store_batch(store, batch[start:start + BATCH_SIZE], source_id, tally)
+    return tally.report()
 
 
 def reprocess(store: Store, *, on_page: Callable[[str], None] | None = None) -> ImportReport:

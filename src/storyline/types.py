@@ -16,11 +16,14 @@ from enum import StrEnum
 __all__ = [
     "Article",
     "ExtractedArticle",
+    "FetchResult",
     "ImportReport",
     "ItemFailure",
+    "ParsedFeed",
     "RawItem",
     "RawPage",
     "Source",
+    "SourceHealth",
     "SourceKind",
     "StoreStats",
     "StoredArticle",
@@ -34,19 +37,41 @@ class SourceKind(StrEnum):
     """Where a source's items come from."""
 
     FILE = "file"
-    FEED = "feed"
+    FEED = "feed"  # RSS, Atom or JSON Feed
+    SITEMAP = "sitemap"  # XML sitemap or Google News sitemap
+    PAGE = "page"  # one article URL
     SAMPLE = "sample"
 
 
 @dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """How fetching a source has been going (all times UTC)."""
+
+    last_fetched_at: datetime | None = None
+    last_status: int | None = None  # HTTP status of the last fetch; None if it never answered
+    last_error: str | None = None  # in plain words; None after a good fetch
+    consecutive_failures: int = 0
+    paused: bool = False  # paused after too many failures, or retired (410 Gone)
+    items_per_day: float | None = None
+    latency_ms: int | None = None
+    next_fetch_at: datetime | None = None
+    interval_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
-    """A place articles come from: a feed, an imported folder, the bundled sample."""
+    """A place articles come from: a feed, a sitemap, an article URL, a folder, the sample."""
 
     id: int
     kind: SourceKind
     url: str
     title: str
     created_at: datetime
+    folder: str | None = None
+    site_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    health: SourceHealth = field(default_factory=SourceHealth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +93,49 @@ class RawItem:
     is_sample: bool = False
     licence: str | None = None
     captured_at: datetime | None = None  # when the page or text was saved (relative times need it)
+    # From feeds: the entry's id, its summary (HTML or text; `html` holds full content when
+    # the feed carries it), update time, enclosure image, and what was wrong with its date.
+    guid: str | None = None
+    summary: str | None = None
+    updated: datetime | None = None
+    image: str | None = None
+    date_problem: str | None = None  # "missing" or "future" (the date was then left out)
+    html_is_fragment: bool = False  # `html` is an article body (feed content), not a whole page
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A feed or sitemap as parsed: its own metadata and its items, newest first."""
+
+    url: str
+    kind: SourceKind
+    title: str | None
+    site_url: str | None
+    items: tuple[RawItem, ...]
+    format: str  # "rss20", "atom10", "json11", "sitemap", "news-sitemap", ...
+    problems: tuple[str, ...] = ()  # non-fatal: "not well-formed XML (recovered)", ...
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one HTTP fetch gave (after redirects).
+
+    ``not_modified`` means a 304: nothing to parse. ``permanent_url`` is set when a 301/308
+    moved the resource for good; ``gone`` on 410. ``retry_after`` (seconds) on 429/503.
+    """
+
+    url: str  # as requested
+    final_url: str  # after redirects
+    status: int
+    content: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    elapsed_ms: int
+    not_modified: bool = False
+    permanent_url: str | None = None
+    gone: bool = False
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

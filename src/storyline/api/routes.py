@@ -13,6 +13,7 @@ from storyline.api.schemas import (
     ArticleSummary,
     ErrorResponse,
     Health,
+    SourceOut,
     Stats,
     utc_now,
 )
@@ -71,3 +72,8 @@ def health(request: Request) -> Health:
     """Liveness and store check; raises when the store does not answer."""
     app = storyline_of(request)
     return Health(status="ok", version=__version__, database=app.check_store(), checked_at=utc_now())
+
+
+@router.get("/sources", response_model=list[SourceOut], summary="Sources with their health")
+def list_sources(request: Request) -> list[SourceOut]:
+    return [SourceOut.of(s) for s in storyline_of(request).sources()]

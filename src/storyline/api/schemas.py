@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from storyline.types import StoredArticle, StoreStats
+from storyline.types import Source, StoredArticle, StoreStats
 
 
 class ArticleSummary(BaseModel):
@@ -128,3 +128,32 @@ def _common(article: StoredArticle) -> dict[str, object]:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class SourceOut(BaseModel):
+    """A source and how fetching it has been going."""
+
+    id: int
+    kind: str
+    url: str
+    title: str
+    folder: str | None
+    site_url: str | None
+    last_fetched_at: datetime | None
+    last_status: int | None
+    last_error: str | None = Field(description="Why the last fetch failed, in plain words; null when it worked.")
+    consecutive_failures: int
+    paused: bool
+    items_per_day: float | None
+    latency_ms: int | None
+    next_fetch_at: datetime | None
+
+    @classmethod
+    def of(cls, source: Source) -> SourceOut:
+        h = source.health
+        return cls(
+            id=source.id, kind=source.kind.value, url=source.url, title=source.title, folder=source.folder,
+            site_url=source.site_url, last_fetched_at=h.last_fetched_at, last_status=h.last_status,
+            last_error=h.last_error, consecutive_failures=h.consecutive_failures, paused=h.paused,
+            items_per_day=h.items_per_day, latency_ms=h.latency_ms, next_fetch_at=h.next_fetch_at,
+        )

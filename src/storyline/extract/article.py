@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from storyline.errors import ExtractError
 from storyline.extract.credits import find_credits, find_dateline
+from storyline.extract.fragment import fragment_text, safe_fragment_html
 from storyline.extract.language import detect_language
 from storyline.extract.page import extract_page
 from storyline.extract.textdump import extract_text_dump, looks_like_text_dump
@@ -29,6 +30,8 @@ _TITLE_MAX = 300
 
 def extract_article(item: RawItem) -> ExtractedArticle:
     """The article in ``item``; raises ExtractError when there is no text to keep."""
+    if item.html is not None and item.html_is_fragment and not item.text:
+        return _from_fragment(item)
     if item.html is not None and not item.text:
         page = extract_page(item.html, origin=item.origin, url=item.url, feed_published=item.published)
         return _with_given_fields(page, item)
@@ -49,6 +52,22 @@ def extract_article(item: RawItem) -> ExtractedArticle:
         published=item.published, authors=item.authors, is_sample=item.is_sample,
         licence=item.licence, language=detect_language(text), credits=find_credits(text),
         dateline=dateline.place if dateline else None,
+    )
+
+
+def _from_fragment(item: RawItem) -> ExtractedArticle:
+    """A feed item with full content: clean its HTML, no page extraction needed."""
+    text = fragment_text(item.html or "", item.origin)
+    title = (item.title or "").strip() or _title_from_text(text)
+    text = _without_leading_title(text, title)
+    dateline = find_dateline(text)
+    return ExtractedArticle(
+        origin=item.origin, title=title, text=text, url=item.url, outlet=item.outlet,
+        published=item.published, updated=item.updated, authors=item.authors, is_sample=item.is_sample,
+        licence=item.licence, language=detect_language(text), credits=find_credits(text),
+        dateline=dateline.place if dateline else None, image=item.image,
+        description=item.summary if item.summary and item.summary != item.html else None,
+        body_html=safe_fragment_html(item.html or ""),
     )
 
 

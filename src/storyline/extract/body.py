@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from storyline.extract import patterns
@@ -40,6 +41,8 @@ FAST_MIN_SHARE = 0.6
 _WORD = re.compile(r"\w+")
 _HEADING_TAGS = frozenset({"head"})
 _JSON_LD_TEASER_CHARS = (500, 501, 502, 503, 1000, 1024)
+_MARKUP = re.compile(r"</?[a-zA-Z][^<>]*>")
+_LINE_BREAKING_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,21 @@ def _paragraph_blocks(text: str) -> list[Block]:
     return [Block("p", " ".join(p.split())) for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
 
 
+def _json_ld_blocks(json_ld_body: str) -> list[Block]:
+    """``articleBody`` as paragraphs; some sites put HTML in it: read as HTML, scripts dropped."""
+    if not _MARKUP.search(json_ld_body):
+        return _paragraph_blocks(json_ld_body)
+    try:
+        fragment = lxml_html.fragment_fromstring(json_ld_body, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return _paragraph_blocks(_MARKUP.sub(" ", json_ld_body))
+    for unwanted in fragment.xpath(".//script | .//style | .//noscript | .//template"):
+        unwanted.drop_tree()
+    for node in fragment.iter(*_LINE_BREAKING_TAGS):
+        node.tail = "\n" + (node.tail or "")
+    return _paragraph_blocks(fragment.text_content())
+
+
 def _readability_blocks(page_html: str) -> list[Block]:
     from readability import Document  # imported on first use
 
@@ -200,9 +218,10 @@ def extract_body(
         # result, or one far below the page's paragraph text, may have missed the body.
         blocks, method = _trafilatura_blocks(tree, url, precision=True), "trafilatura"
     if json_ld_body and not _is_teaser(json_ld_body):
-        ld_words = word_count(json_ld_body)
+        ld_blocks = _json_ld_blocks(json_ld_body)
+        ld_words = _total_words(ld_blocks)
         if ld_words >= MIN_WORDS and _total_words(blocks) < 0.6 * ld_words:
-            blocks, method = _paragraph_blocks(json_ld_body), "json-ld"
+            blocks, method = ld_blocks, "json-ld"
     if _total_words(blocks) < MIN_WORDS:
         for fallback, name in (
             (lambda: _trafilatura_blocks(_copy(tree), url, precision=False), "trafilatura-recall"),

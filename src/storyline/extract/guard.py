@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -18,10 +21,21 @@ from storyline.errors import ExtractError
 MAX_HTML_CHARS = 5_000_000
 # Wall-clock budget for extracting one page (main thread only: signals cannot reach others).
 PAGE_TIME_LIMIT_S = 20.0
+# An XML declaration naming an encoding makes lxml refuse a str (XHTML pages start with one).
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+# Documents that are text but not a web page: refused by name rather than "extracted".
+_NOT_PAGES = (
+    (re.compile(r"%PDF-"), "a PDF document"),
+    (re.compile(r"(?:<!--.*?-->\s*|<\?[^>]*\?>\s*)*<(?:rss|feed|rdf:RDF)\b", re.S), "an RSS or Atom feed"),
+)
+# Share of control characters above which text is decoded binary data, not a page.
+_MAX_CONTROL_SHARE = 0.05
+_SAMPLE_CHARS = 8192
 
 
-class _PageTimeout(Exception):
-    pass
+class _PageTimeout(BaseException):
+    """Raised by the alarm; a BaseException, so that a library's ``except Exception``
+    (readability, trafilatura's fallbacks) cannot swallow it and run on without a limit."""
 
 
 @contextmanager
@@ -46,11 +60,37 @@ def time_limit(origin: str, seconds: float = PAGE_TIME_LIMIT_S) -> Iterator[None
         signal.signal(signal.SIGALRM, previous)
 
 
+def usable_html(page_html: str) -> str:
+    """``page_html`` as every extractor gets it: cut to MAX_HTML_CHARS, no NULs, no XML declaration."""
+    return _XML_DECLARATION.sub("", page_html[:MAX_HTML_CHARS].replace("\x00", ""), count=1)
+
+
+def _not_a_page(text: str) -> str | None:
+    """What ``text`` is when it is plainly not a web page ("a PDF document"), else None."""
+    head = text[:_SAMPLE_CHARS].lstrip()
+    for signature, kind in _NOT_PAGES:
+        if signature.match(head):
+            return kind
+    controls = sum(1 for c in head if c not in "\t\n\r\f" and unicodedata.category(c) == "Cc")
+    if controls > _MAX_CONTROL_SHARE * max(1, len(head)):
+        return "binary data"
+    if head[:1] in ("{", "["):
+        try:
+            json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        return "JSON data"
+    return None
+
+
 def parse_html(page_html: str, origin: str) -> lxml_html.HtmlElement:
-    """Parse ``page_html`` (cut to MAX_HTML_CHARS); raises ExtractError when it is not HTML."""
-    text = page_html[:MAX_HTML_CHARS].replace("\x00", "")
+    """Parse ``page_html`` (see ``usable_html``); raises ExtractError when it is not HTML."""
+    text = usable_html(page_html)
     if not text.strip():
         raise ExtractError(origin, "the page is empty")
+    kind = _not_a_page(text)
+    if kind is not None:
+        raise ExtractError(origin, f"{kind}, not an HTML page", hint="Give Storyline the article's web page.")
     parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
     try:
         tree = lxml_html.document_fromstring(text, parser=parser)

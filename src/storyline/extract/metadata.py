@@ -44,7 +44,10 @@ _PUBLISHED_META = ("article:published_time", "og:published_time", "og:article:pu
 _UPDATED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified",
                  "last-modified", "article.updated")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_]|$)")
-_TITLE_SEPARATORS = re.compile(r"\s+(?:[|–—·•»]|-|::)\s+")
+# Separators between a headline and a site's name; not a dash between digits (a score, "2 - 0").
+_TITLE_SEPARATORS = re.compile(r"(?<!\d)\s+(?:[|–—·•»]|-|::)\s+|\s+(?:[|–—·•»]|-|::)\s+(?!\d)")
+# JSON-LD properties whose value may be a reference ({"@id": ...}) to another object of the page.
+_REFERENCED = ("author", "publisher", "image")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,20 +124,36 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {str(v).lower() for v in values if isinstance(v, str)}
 
 
+def _resolved(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
+    """``value`` with references to other objects ({"@id": ...}) replaced by those objects."""
+    if isinstance(value, list):
+        return [_resolved(v, by_id) for v in value]
+    if isinstance(value, dict) and isinstance(value.get("@id"), str) and value.get("@id") in by_id:
+        return {**by_id[value["@id"]], **value}
+    return value
+
+
 def _article_json_ld(tree: lxml_html.HtmlElement) -> dict[str, Any]:
-    """The JSON-LD object describing the article (the most specific type found), or {}."""
+    """The JSON-LD object describing the article (the most specific type found), or {}.
+
+    Its author, publisher and image are resolved when given by reference, as in the
+    @graph form many sites use ("publisher": {"@id": "https://site/#organization"}).
+    """
     best: dict[str, Any] = {}
     best_rank = 99
+    by_id: dict[str, dict[str, Any]] = {}
     ranking = ("newsarticle", "reportagenewsarticle", "analysisnewsarticle", "article",
                "blogposting", "liveblogposting")
     for obj in _json_ld_objects(tree):
+        if isinstance(obj.get("@id"), str):
+            by_id.setdefault(obj["@id"], obj)
         kinds = _types(obj) & _ARTICLE_TYPES
         if not kinds:
             continue
         rank = min((ranking.index(k) if k in ranking else 50) for k in kinds)
         if rank < best_rank:
             best, best_rank = obj, rank
-    return best
+    return {**best, **{key: _resolved(best[key], by_id) for key in _REFERENCED if key in best}}
 
 
 def _names(value: Any) -> list[str]:
@@ -172,23 +191,44 @@ def split_authors(value: str) -> list[str]:
     return [p.strip() for p in parts if p.strip() and len(p.split()) <= 6]
 
 
-def _title_without_site(title: str, site_name: str | None) -> str:
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) > 1:
-        site = (site_name or "").lower()
-        # Drop a trailing (or leading) part that is the site's name, or short like one.
-        if (site and parts[-1].lower().strip() in site) or len(parts[-1].split()) <= 3 < len(parts[0].split()):
-            return " - ".join(parts[:-1]) if len(parts) > 2 else parts[0]
-        if site and parts[0].lower().strip() in site:
-            return " - ".join(parts[1:])
+def _title_without_site(title: str, site_name: str | None, *, short_suffix: bool = True) -> str:
+    """``title`` without the site's name it ends or starts with ("Headline | Site" -> "Headline").
+
+    With ``short_suffix``, a short last part is taken for a site's name too; not for a
+    JSON-LD headline, which names the article alone ("Israel-Hamas war: what we know – day 200").
+    """
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    if not separators:
+        return title
+    first, last = separators[0], separators[-1]
+    site = (site_name or "").lower()
+    tail = title[last.end():].strip().lower()
+    if (site and tail in site) or (short_suffix and len(tail.split()) <= 3 < len(title[:last.start()].split())):
+        return title[:last.start()]
+    if site and title[:first.start()].strip().lower() in site:
+        return title[first.end():]
     return title
+
+
+def _absolute(base: str | None, href: str) -> str | None:
+    """``href`` resolved against ``base``; None when either is not a valid URL ("http://[x")."""
+    try:
+        return urljoin(base or "", href.strip())
+    except ValueError:
+        return None
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").removeprefix("www.")
+    except ValueError:
+        return ""
 
 
 def _same_site(url: str, page_url: str | None) -> bool:
     if not page_url:
         return True
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
-    page_host = (urlsplit(page_url).hostname or "").removeprefix("www.")
+    host, page_host = _host(url), _host(page_url)
     return bool(host) and (host == page_host or host.endswith("." + page_host) or page_host.endswith("." + host))
 
 
@@ -204,7 +244,10 @@ def _published_time_element(tree: lxml_html.HtmlElement) -> datetime | None:
 
 def url_date(url: str | None) -> datetime | None:
     """A date written in a URL path (/2024/05/01/), as midnight UTC."""
-    match = _URL_DATE.search(urlsplit(url).path) if url else None
+    try:
+        match = _URL_DATE.search(urlsplit(url).path) if url else None
+    except ValueError:  # a page or feed may give any string as its URL
+        return None
     if not match:
         return None
     year, month, day = (int(g) for g in match.groups())
@@ -241,7 +284,8 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None = None) -> PageMe
     only_h1 = _clean(h1[0].text_content()) if len(h1) == 1 else None
     if only_h1 and len(only_h1.split()) < 3:
         only_h1 = None
-    title = _first(_clean(ld.get("headline")), meta.get("og:title"), meta.get("twitter:title"),
+    headline = _clean(ld.get("headline"))
+    title = _first(headline, meta.get("og:title"), meta.get("twitter:title"),
                    only_h1, title_tag, _clean(h1[0].text_content()) if h1 else None)
     authors = _names(ld.get("author")) or [
         name for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
@@ -252,8 +296,8 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None = None) -> PageMe
     for candidate in (*tree.xpath('//link[@rel="canonical"]/@href'), meta.get("og:url"), _clean(ld.get("url"))):
         if not candidate or not isinstance(candidate, str):
             continue
-        absolute = urljoin(base or "", candidate.strip())
-        if not absolute.startswith(("http://", "https://")):
+        absolute = _absolute(base, candidate)
+        if not absolute or not absolute.startswith(("http://", "https://")):
             continue
         if _same_site(absolute, url):
             canonical = canonical or absolute
@@ -263,7 +307,7 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None = None) -> PageMe
     lang = _first(_clean(tree.get("lang") or ""), meta.get("og:locale"), _clean(ld.get("inLanguage")))
     body = ld.get("articleBody")
     return PageMetadata(
-        title=_title_without_site(title, site_name) if title else None,
+        title=_title_without_site(title, site_name, short_suffix=title != headline) if title else None,
         description=_first(_clean(ld.get("description")), meta.get("og:description"),
                            meta.get("description")),
         published=_first_lazy(
@@ -279,7 +323,7 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None = None) -> PageMe
         site_name=site_name,
         canonical_url=canonical,
         foreign_canonical_url=foreign,
-        image=urljoin(base or "", image) if image else None,
+        image=_absolute(base, image) if image else None,
         language=lang.replace("_", "-").split("-")[0].lower() if lang else None,
         json_ld_body=body.strip() if isinstance(body, str) and body.strip() else None,
     )

@@ -9,7 +9,7 @@ import nh3
 from storyline.errors import ExtractError
 from storyline.extract.body import extract_body, word_count
 from storyline.extract.credits import find_credits, find_dateline
-from storyline.extract.guard import parse_html, time_limit
+from storyline.extract.guard import parse_html, time_limit, usable_html
 from storyline.extract.language import detect_language
 from storyline.extract.metadata import page_metadata, url_date
 from storyline.types import ExtractedArticle
@@ -29,7 +29,9 @@ def extract_page(
     with time_limit(origin):
         tree = parse_html(page_html, origin)
         meta = page_metadata(tree, url)
-        body = extract_body(tree, page_html, url=url, title=meta.title, json_ld_body=meta.json_ld_body)
+        # The cut page, not the whole: readability parses the text it is given once more.
+        body = extract_body(tree, usable_html(page_html), url=url, title=meta.title,
+                            json_ld_body=meta.json_ld_body)
     text = body.text
     if word_count(text) == 0:
         raise ExtractError(origin, "no article text found in the page")

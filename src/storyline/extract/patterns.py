@@ -57,14 +57,17 @@ def agency_name(spelling: str) -> str | None:
 
 
 # Explicit credit forms. Each has a group named `agencies` holding one or more spellings
-# joined by "/", ",", "and" or "with".
-_AG = rf"(?:{AGENCY_ALTERNATION})"
+# joined by "/", ",", "and" or "with". Spellings match in their own case even inside a
+# case-blind pattern: "Reporting by Ria Thomas" is not RIA Novosti, "Spa Resorts" not SPA.
+_AG = rf"(?-i:{AGENCY_ALTERNATION})"
 _AG_LIST = rf"(?P<agencies>{_AG}(?:\s*(?:/|,|and|&|with)\s*{_AG})*)"
 CREDIT_PATTERNS: tuple[re.Pattern[str], ...] = (
     # "BRUSSELS (Reuters) -", "(AFP)", "(AP Photo...)" is excluded by the closing paren.
     re.compile(rf"\(\s*{_AG_LIST}\s*\)"),
-    # "— AFP", "- Reuters" closing a paragraph or the text.
-    re.compile(rf"(?:^|\s)[-–—/]\s*{_AG_LIST}\s*$", re.M),
+    # "— AFP", "- Reuters" closing a paragraph or the text; not a photo's credit line
+    # ("Photo: Ludovic Marin / AFP"), which credits the picture, not the text.
+    re.compile(rf"^(?![^\n]*\b(?i:photo(?:graph)?|picture|image|video)s?(?:\s*credit)?\s*:)[^\n]*?(?:^|\s)[-–—/]\s*{_AG_LIST}\s*$",
+               re.M),
     # "with inputs from PTI", "(with newswires)" is handled below, "Additional reporting by Reuters".
     re.compile(rf"\b(?:with (?:agency )?inputs? from|additional reporting by|reporting by)\s+{_AG_LIST}\b",
                re.I),
@@ -77,8 +80,10 @@ CREDIT_PATTERNS: tuple[re.Pattern[str], ...] = (
 
 # Credits that name no agency but say the text is wire copy.
 GENERIC_WIRE_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"\((?:with )?(?:news ?wires|wires|agencies|agency inputs)\)", re.I),
-    re.compile(r"\bwith (?:inputs from )?(?:news ?wires|wire services|agencies)\b", re.I),
+    re.compile(r"\((?:with )?(?:inputs? from )?(?:news ?wires|wires|agencies|agency inputs)\)", re.I),
+    # A line of its own ("With agencies", "— with inputs from agencies"), not "work with agencies".
+    re.compile(r"^\s*[-–—]?\s*with (?:inputs from )?(?:news ?wires|wire services|agencies|agency inputs)\s*\.?\s*$",
+               re.I | re.M),
 )
 GENERIC_WIRE_CREDIT = "newswires"
 
@@ -89,17 +94,21 @@ DATELINE = re.compile(
     r"(?:,\s*[A-Z][A-Za-z.]+(?:\s+[A-Z][A-Za-z.]+)?)?)"
     r"(?:,?\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2})?"
     rf"\s*(?:\(\s*(?P<agencies>{_AG}(?:\s*/\s*{_AG})*)\s*\))?"
-    r"\s*(?::|[-–—]{1,2})\s+"
+    r"\s*\.?(?::|[-–—]{1,2})\s+"  # EFE writes "MADRID (EFE).- "
 )
 DATELINE_TITLE_CASE = re.compile(
     r"^\s*(?P<place>[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2})"
+    r"(?:\s*\[[A-Z][A-Za-z ]+\])?"  # ANI writes "New Delhi [India], August 10 (ANI):"
     r"(?:,\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2})?"
-    rf"\s*\(\s*(?P<agencies>{_AG}(?:\s*/\s*{_AG})*)\s*\)\s*(?::|[-–—]{{1,2}})\s+"
+    rf"\s*\(\s*(?P<agencies>{_AG}(?:\s*/\s*{_AG})*)\s*\)\s*\.?(?::|[-–—]{{1,2}})\s+"
 )
-# Capitalised openings that are not places.
+# Capitalised openings that are not places: labels, and the countries, blocs and bodies
+# that open a sentence as its subject ("US - China talks resumed", "NATO: allies agree").
 NOT_PLACES = frozenset({
     "UPDATE", "UPDATED", "BREAKING", "EXCLUSIVE", "ANALYSIS", "OPINION", "EDITORIAL", "WATCH",
     "VIDEO", "PHOTOS", "LIVE", "FILE", "NOTE", "CORRECTION", "EDITOR'S NOTE", "FACTBOX", "Q&A",
+    "US", "U.S.", "USA", "UK", "U.K.", "EU", "UN", "U.N.", "NATO", "WHO", "IMF", "OPEC", "ASEAN",
+    "BRICS", "FBI", "CIA", "COVID", "AI",
 })
 
 # Lines that are page furniture inside an article body: "Read also", "Sign up", share bars.
@@ -124,6 +133,11 @@ BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I) for p
     r"^(?:join|like) us on\b",
     r"^(?:newsletter|trending)\s*:?\s*$",
     r"^[\w.+-]+@[\w-]+\.[\w.]+\s*$",  # a bare e-mail line
+    # What an app shell shows without JavaScript: not an article, whatever else is missing.
+    r"^(?:to (?:view|see|use|watch|read) [^.]{0,60}?,? )?(?:please )?(?:you (?:need|have|must) to )?"
+    r"(?:enable|turn on|activate) javascript\b",
+    r"^javascript (?:is )?(?:disabled|required|must be enabled)\b",
+    r"^(?:this (?:site|page|app|website) )?requires javascript\b",
 ))
 # Longest block the boilerplate patterns may remove: longer text is article, whatever it starts with.
 BOILERPLATE_MAX_WORDS = 30

@@ -22,7 +22,8 @@ Guarantees, for every implementation:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from storyline.types import Article, RawPage, Source, SourceKind, StoredArticle, StoreStats, UpsertResult
 
@@ -61,12 +62,42 @@ class Store(Protocol):
         """Counts over the whole store."""
         ...
 
-    def ensure_source(self, kind: SourceKind, url: str, title: str) -> Source:
-        """The source with ``url``, created when missing (its kind and title kept if present)."""
+    def ensure_source(
+        self, kind: SourceKind, url: str, title: str, *, folder: str | None = None, site_url: str | None = None
+    ) -> Source:
+        """The source with ``url``, created when missing (an existing one is returned unchanged)."""
         ...
 
-    def list_sources(self) -> list[Source]:
-        """Every source, oldest first."""
+    def get_source(self, source_id: int) -> Source | None:
+        """The source with ``source_id``, or None."""
+        ...
+
+    def find_source(self, key: str) -> Source | None:
+        """The source whose id (as text), URL or title is ``key``, or None."""
+        ...
+
+    def list_sources(self, kinds: Sequence[SourceKind] | None = None) -> list[Source]:
+        """Sources (of ``kinds``, or all), oldest first."""
+        ...
+
+    def remove_source(self, source_id: int) -> bool:
+        """Unsubscribe; its articles stay (without a source). False when there was none."""
+        ...
+
+    def due_sources(self, now: datetime, *, limit: int = 100) -> list[Source]:
+        """Fetched sources (feeds, sitemaps, pages) not paused whose next fetch is due, most overdue first."""
+        ...
+
+    def update_source(self, source_id: int, **values: Any) -> None:
+        """Set columns of one source: validators, health, schedule, url, title, paused."""
+        ...
+
+    def item_articles(self, source_id: int, guids: Sequence[str]) -> dict[str, int]:
+        """For feed item GUIDs already seen from this source: guid -> article id."""
+        ...
+
+    def remember_items(self, source_id: int, items: Sequence[tuple[str, int]]) -> None:
+        """Record which article each feed item GUID became (the first sighting wins)."""
         ...
 
     def delete_sample_articles(self) -> int:

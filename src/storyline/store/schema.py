@@ -56,6 +56,33 @@ sources = sa.Table(
     sa.Column("url", sa.Text, nullable=False, unique=True),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("folder", sa.Text),
+    sa.Column("site_url", sa.Text),
+    # Validators for conditional GET: a 304 costs no parse.
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    # Health and schedule, shown on /sources.
+    sa.Column("last_fetched_at", UTCDateTime),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("items_per_day", sa.Float),
+    sa.Column("latency_ms", sa.Integer),
+    sa.Column("next_fetch_at", UTCDateTime),
+    sa.Column("interval_s", sa.Integer),
+    sa.Index("ix_sources_next_fetch_at", "next_fetch_at"),
+)
+
+# Which article a feed item (by its GUID) became: an item whose link or title is edited
+# later still maps to the same article.
+source_items = sa.Table(
+    "source_items",
+    metadata,
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("guid", sa.Text, primary_key=True),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
 )
 
 articles = sa.Table(

@@ -17,10 +17,10 @@ from storyline.errors import SchemaError, StoreError, StoreUnavailableError, Sto
 from storyline.store import migrate
 from storyline.store.engine import Engines, create_engines, display_url
 from storyline.store.schema import articles, raw_pages, sources
+from storyline.store.sql_sources import SourceQueries
 from storyline.types import (
     Article,
     RawPage,
-    Source,
     SourceKind,
     StoredArticle,
     StoreStats,
@@ -90,15 +90,7 @@ def _stored_article(row: Row[Any]) -> StoredArticle:
     )
 
 
-def _source(row: Row[Any]) -> Source:
-    m = row._mapping
-    return Source(
-        id=m["id"], kind=SourceKind(m["kind"]), url=m["url"], title=m["title"],
-        created_at=m["created_at"],
-    )
-
-
-class SQLStore:
+class SQLStore(SourceQueries):
     """Store over SQLAlchemy Core; see :mod:`storyline.store.protocol` for the guarantees."""
 
     def __init__(self, engines: Engines, url: str) -> None:
@@ -261,22 +253,6 @@ class SQLStore:
             )
             for r in rows
         ]
-
-    # -- sources ------------------------------------------------------------------------
-
-    def ensure_source(self, kind: SourceKind, url: str, title: str) -> Source:
-        with self._errors("saving a source"), self._engines.write() as conn:
-            conn.execute(
-                self._insert(sources)
-                .values(kind=kind.value, url=url, title=title, created_at=_now())
-                .on_conflict_do_nothing(index_elements=["url"])
-            )
-            row = conn.execute(sa.select(sources).where(sources.c.url == url)).one()
-            return _source(row)
-
-    def list_sources(self) -> list[Source]:
-        query = sa.select(sources).order_by(sources.c.id)
-        return [_source(row) for row in self._read("listing sources", lambda c: c.execute(query).all())]
 
     def close(self) -> None:
         self._engines.dispose()

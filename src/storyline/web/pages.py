@@ -42,3 +42,15 @@ def article_page(request: Request, article_id: int) -> HTMLResponse:
         "article": article,
         "show_sample_credit": article.is_sample,
     })
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request) -> HTMLResponse:
+    sources = _storyline(request).sources()
+    fetched = [s for s in sources if s.kind.value in ("feed", "sitemap", "page")]
+    return render(request, "sources.html", {
+        "nav": "sources",
+        "sources": sorted(fetched, key=lambda s: ((s.folder or "~").lower(), s.title.lower())),
+        "failing": sum(1 for s in fetched if s.health.last_error),
+        "paused": sum(1 for s in fetched if s.health.paused),
+    })

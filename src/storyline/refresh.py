@@ -1,0 +1,254 @@
+"""Refreshing sources: fetch, parse, fetch summary-only pages, ingest, keep health.
+
+One refresh of one source, in order:
+
+1. fetch with the stored validators (conditional GET): a 304 costs no parse;
+2. a 410 retires the source (paused, with the reason); a 301/308 chain moves its URL;
+3. parse the document as a feed or sitemap; an HTML page instead is searched for feed
+   links (autodiscovery), and the source moves to the first feed found;
+4. items that carry only a summary get their article page fetched (robots.txt allowing),
+   so extraction has the full text; when that fails the summary is kept, never the item lost;
+5. the items go through the pipeline's stages and into the store; a feed item's GUID is
+   remembered, so an item whose link or title is edited later updates the same article;
+6. health and schedule are written back: status, latency, plain-words error, consecutive
+   failures (pausing the source after ``pause_after_failures``), items per day, and the
+   next fetch time (``schedule``).
+
+A failed or hostile fetch changes nothing already stored: only the source's health row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from storyline import parse, pipeline
+from storyline.errors import FeedParseError, FetchError, HTTPStatusError, InputError, StorylineError
+from storyline.fetch import Fetcher, HostLimiter, RobotsCache, host_of
+from storyline.parse.decode import decode_text
+from storyline.store import Store
+from storyline.types import ImportReport, ParsedFeed, RawItem, Source, SourceKind
+
+log = structlog.get_logger(__name__)
+
+# A summary shorter than this is a teaser: the article page is fetched for the full text.
+SUMMARY_ONLY_WORDS = 150
+# How far back publication times count when estimating how often a source publishes.
+RATE_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshPolicy:
+    """Scheduling and failure limits (from the settings of the same names)."""
+
+    min_interval_s: int = 300
+    max_interval_s: int = 86400
+    pause_after_failures: int = 10
+    fetch_article_pages: bool = True
+    jitter: float = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshResult:
+    """What one refresh of one source did."""
+
+    source_id: int
+    url: str
+    status: int | None
+    report: ImportReport
+    not_modified: bool = False
+    error: str | None = None
+    items: int = 0
+    elapsed_ms: int = 0
+
+
+def schedule(items_per_day: float | None, policy: RefreshPolicy, rng: random.Random | None = None) -> int:
+    """Seconds until the next fetch: about two fetches per new item, bounded, with jitter.
+
+    A source that publishes 48 items a day is fetched every 15 minutes; one that publishes
+    weekly, once a day (``max_interval_s``); one never seen publishing, hourly until it does.
+    """
+    if items_per_day is None:
+        base = 3600.0
+    elif items_per_day <= 0:
+        base = float(policy.max_interval_s)
+    else:
+        base = 86400.0 / items_per_day / 2
+    base = min(max(base, policy.min_interval_s), policy.max_interval_s)
+    spread = (rng or random).uniform(-policy.jitter, policy.jitter)
+    return int(min(max(base * (1 + spread), policy.min_interval_s), policy.max_interval_s))
+
+
+def failure_backoff(failures: int, retry_after: float | None, policy: RefreshPolicy) -> int:
+    """Seconds until retrying after ``failures`` consecutive failures (Retry-After wins when longer)."""
+    backoff = min(policy.min_interval_s * 2 ** max(failures - 1, 0), policy.max_interval_s)
+    if retry_after is not None:
+        backoff = max(backoff, min(int(retry_after), policy.max_interval_s))
+    return int(backoff)
+
+
+def items_per_day(items: Sequence[RawItem], now: datetime) -> float | None:
+    """New items per day over the last week, from the items' dates (None when undated)."""
+    dates = [i.published for i in items if i.published is not None]
+    if not dates:
+        return None
+    recent = [d for d in dates if now - d <= RATE_WINDOW]
+    return round(len(recent) / RATE_WINDOW.days, 2)
+
+
+def parse_document(content: bytes, url: str, content_type: str | None, kind: SourceKind) -> ParsedFeed:
+    """A fetched document as a feed or sitemap (runs in a worker process: top-level and picklable)."""
+    if kind is SourceKind.SITEMAP:
+        return parse.parse_sitemap(content, url=url)
+    return parse.parse_feed(content, url=url, content_type=content_type)
+
+
+class Refresher:
+    """Refreshes sources; safe to call from several threads at once."""
+
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        *,
+        policy: RefreshPolicy | None = None,
+        robots: RobotsCache | None = None,
+        limiter: HostLimiter | None = None,
+        run_cpu: Callable[..., object] | None = None,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.policy = policy or RefreshPolicy()
+        self.robots = robots
+        self.limiter = limiter
+        # Where CPU-bound work runs: a process pool's submit().result() in production,
+        # a direct call in tests.
+        self._run_cpu = run_cpu or (lambda fn, *args: fn(*args))
+
+    def refresh(self, source: Source, *, now: datetime | None = None) -> RefreshResult:
+        """Fetch and ingest one source; never raises for the source's own problems."""
+        now = now or datetime.now(UTC)
+        try:
+            return self._refresh(source, now)
+        except (FetchError, FeedParseError, InputError) as exc:
+            return self._record_failure(source, now, exc)
+
+    def _fetch(self, url: str, **validators: str | None) -> object:
+        if self.limiter is None:
+            return self.fetcher.fetch(url, **validators)
+        with self.limiter.slot(host_of(url)):
+            return self.fetcher.fetch(url, **validators)
+
+    def _refresh(self, source: Source, now: datetime) -> RefreshResult:
+        result = self._fetch(source.url, etag=source.etag, last_modified=source.last_modified)
+        health: dict[str, object] = {"last_fetched_at": now, "last_status": result.status,
+                                     "latency_ms": result.elapsed_ms}
+        if result.gone:
+            message = "the publisher removed this feed (410 Gone); Storyline stopped fetching it"
+            self.store.update_source(source.id, paused=True, last_error=message, next_fetch_at=None, **health)
+            log.info("source_retired", source=source.url)
+            return RefreshResult(source.id, source.url, result.status, ImportReport(), error=message)
+        url = source.url
+        if result.permanent_url and result.permanent_url != source.url:
+            url = self._move(source, result.permanent_url)
+        if result.not_modified:
+            interval = schedule(source.health.items_per_day, self.policy)
+            self.store.update_source(source.id, last_error=None, consecutive_failures=0,
+                                     next_fetch_at=now + timedelta(seconds=interval), interval_s=interval, **health)
+            return RefreshResult(source.id, url, result.status, ImportReport(), not_modified=True,
+                                 elapsed_ms=result.elapsed_ms)
+        parsed = self._page_as_feed(result) if source.kind is SourceKind.PAGE else self._parse(source, result)
+        items = [self._with_page(item) for item in parsed.items]
+        report = pipeline.ingest_feed_items(items, self.store, source_id=source.id, run_cpu=self._run_cpu)
+        rate = items_per_day(parsed.items, now)
+        interval = schedule(rate, self.policy)
+        self.store.update_source(
+            source.id, etag=result.etag, last_modified=result.last_modified, last_error=None,
+            consecutive_failures=0, items_per_day=rate, next_fetch_at=now + timedelta(seconds=interval),
+            interval_s=interval, title=source.title if source.title != source.url else (parsed.title or source.title),
+            site_url=source.site_url or parsed.site_url, **health,
+        )
+        log.info("source_fetched", source=url, items=len(items), new=report.inserted, ms=result.elapsed_ms)
+        return RefreshResult(source.id, url, result.status, report, items=len(items), elapsed_ms=result.elapsed_ms)
+
+    def _page_as_feed(self, result: object) -> ParsedFeed:
+        """A single-article source: its page is its one item."""
+        html = decode_text(result.content, result.final_url, html=True)
+        item = RawItem(origin=result.final_url, html=html, url=result.final_url, captured_at=datetime.now(UTC))
+        return ParsedFeed(url=result.final_url, kind=SourceKind.PAGE, title=None, site_url=None, items=(item,),
+                          format="html")
+
+    def _parse(self, source: Source, result: object) -> ParsedFeed:
+        try:
+            return self._run_cpu(parse_document, result.content, result.final_url, result.content_type, source.kind)
+        except FeedParseError:
+            if source.kind is not SourceKind.FEED:
+                raise
+            # A homepage instead of a feed: follow its autodiscovery link, once.
+            html = decode_text(result.content, result.final_url, html=True)
+            for link in parse.discover_feed_links(html, result.final_url):
+                found = self._fetch(link)
+                if found.not_modified or found.gone:
+                    continue
+                try:
+                    parsed = self._run_cpu(parse_document, found.content, found.final_url, found.content_type,
+                                           source.kind)
+                except FeedParseError:
+                    continue
+                self._move(source, found.final_url)
+                return parsed
+            raise
+
+    def _move(self, source: Source, new_url: str) -> str:
+        """Point the source at its new address (unless another source has it already)."""
+        if self.store.find_source(new_url) is None:
+            self.store.update_source(source.id, url=new_url)
+            log.info("source_moved", source=source.url, to=new_url)
+            return new_url
+        return source.url
+
+    def _with_page(self, item: RawItem) -> RawItem:
+        """The item with its article page's HTML when the feed gave only a teaser."""
+        if item.html or item.text:
+            return dataclasses.replace(item, html_is_fragment=True) if item.html else item
+        if item.summary and (len(item.summary.split()) >= SUMMARY_ONLY_WORDS or not item.url
+                             or not self.policy.fetch_article_pages):
+            return dataclasses.replace(item, html=item.summary, html_is_fragment=True)
+        if not item.url or not self.policy.fetch_article_pages:
+            return item
+        try:
+            if self.robots is not None and not self.robots.allowed(item.url):
+                raise FetchError(item.url, "robots.txt asks crawlers not to fetch this page")
+            page = self._fetch(item.url)
+            if page.not_modified or page.gone or not page.content:
+                raise FetchError(item.url, f"no page content (HTTP {page.status})")
+            html = decode_text(page.content, item.url, html=True)
+            return dataclasses.replace(item, html=html, captured_at=datetime.now(UTC))
+        except (FetchError, InputError) as exc:
+            log.info("article_page_skipped", url=item.url, reason=str(exc))
+            # The summary is what we have: keep the item with it rather than lose it.
+            return dataclasses.replace(item, html=item.summary, html_is_fragment=True) if item.summary else item
+
+    def _record_failure(self, source: Source, now: datetime, error: StorylineError) -> RefreshResult:
+        failures = source.health.consecutive_failures + 1
+        retry_after = getattr(error, "retry_after", None)
+        status = error.status if isinstance(error, HTTPStatusError) else None
+        paused = failures >= self.policy.pause_after_failures
+        interval = failure_backoff(failures, retry_after, self.policy)
+        # The source is named by its row already: the message says what happened and what to do.
+        message = f"{error.message}. {error.hint}" if error.hint else error.message
+        if paused:
+            message += f" — paused after {failures} failed fetches in a row; resume with `storyline sources resume`"
+        self.store.update_source(
+            source.id, last_fetched_at=now, last_status=status, last_error=message,
+            consecutive_failures=failures, paused=paused,
+            next_fetch_at=None if paused else now + timedelta(seconds=interval), interval_s=interval,
+        )
+        log.info("source_failed", source=source.url, error=message, failures=failures)
+        return RefreshResult(source.id, source.url, status, ImportReport(), error=message)
+

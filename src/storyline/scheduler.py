@@ -1,0 +1,80 @@
+"""When to fetch what: a background loop that refreshes due sources, politely and in parallel.
+
+The loop asks the store for sources whose next fetch is due (the refresher writes the
+next time after each fetch, adapted to how often the source publishes), runs them on a
+bounded pool of fetch threads — per-host limits are the refresher's ``HostLimiter`` —
+then looks again after ``MAX_SLEEP_S`` (at once when the round was full).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import UTC, datetime
+
+import structlog
+
+from storyline.refresh import Refresher, RefreshResult
+from storyline.store import Store
+from storyline.types import Source
+
+log = structlog.get_logger(__name__)
+
+MAX_SLEEP_S = 30.0
+
+
+def refresh_all(
+    refresher: Refresher,
+    sources: Sequence[Source],
+    *,
+    workers: int,
+    on_done: Callable[[RefreshResult], None] | None = None,
+) -> list[RefreshResult]:
+    """Refresh ``sources`` on ``workers`` threads; results in completion order."""
+    results: list[RefreshResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool:
+        futures = [pool.submit(refresher.refresh, source) for source in sources]
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            if on_done is not None:
+                on_done(result)
+    return results
+
+
+class Scheduler:
+    """Runs due refreshes in a background thread until stopped."""
+
+    def __init__(self, store: Store, refresher: Refresher, *, workers: int) -> None:
+        self._store = store
+        self._refresher = refresher
+        self._workers = workers
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the loop in a daemon thread."""
+        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the loop to stop and wait for the fetches in flight."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_once(self) -> list[RefreshResult]:
+        """Refresh every source due now."""
+        due = self._store.due_sources(datetime.now(UTC), limit=self._workers * 8)
+        return refresh_all(self._refresher, due, workers=self._workers) if due else []
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                done = self.run_once()
+            except Exception:
+                log.exception("scheduler_round_failed")
+                done = []
+            # A full round means more may be due already; otherwise wait a little.
+            self._stop.wait(0.0 if len(done) >= self._workers * 8 else MAX_SLEEP_S)
