@@ -290,7 +290,24 @@ def test_relative_links_are_resolved_against_xml_base_then_the_site_link() -> No
     assert (archive.guid, archive.origin) == (None, f"{FEED_URL}#https://cdn.valley.example/archive/old/story.html")
     assert final.published == datetime(2024, 5, 5, 4, 0, tzinfo=UTC)
     assert script.origin == f"{FEED_URL}#valley-1004"
-    assert guid_only.origin == f"{FEED_URL}#98765"
+    assert (guid_only.guid, guid_only.origin) == ("98765", f"{FEED_URL}#98765")  # as written, not made a URL
+
+
+def test_relative_links_without_any_xml_base() -> None:
+    # feedparser is given no base then (it is faster without one); the same rules must hold.
+    content = _fixture("relative-links.rss").replace(b' xml:base="https://cdn.valley.example/archive/"', b"")
+    assert b"xml:base" not in content
+    feed = parse_feed(content, url=FEED_URL, now=NOW)
+    assert [item.url for item in feed.items] == [
+        "https://valley.example/news/2024/bridge",
+        "https://valley.example/news/old/story.html",
+        "https://valley.example/sport/final",
+        None,
+        None,
+        "https://valley.example/news/2024/permalink",
+    ]
+    assert feed.items[1].image == "https://valley.example/news/thumbs/story.jpg"
+    assert [item.guid for item in feed.items][-2:] == ["98765", "https://valley.example/news/2024/permalink"]
 
 
 def test_missing_and_future_dates() -> None:
@@ -354,6 +371,9 @@ def test_atom_html_title_and_content() -> None:
         (b"<!DOCTYPE html><html><head><title>Home</title></head><body><p>Hi</p></body></html>", "HTML page"),
         (b"\x00\x01\x02garbage\xff\xfe<<<>>>&&&", "not"),
         (b"<?xml version='1.0'?><note><to>Tove</to></note>", "not an RSS, Atom or JSON feed"),
+        (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://x/</loc></url></urlset>',
+         "a sitemap, not a feed"),
+        (b'<opml version="2.0"><body><outline xmlUrl="https://x/feed"/></body></opml>', "OPML"),
         (b"just some text, no markup at all", "not"),
     ],
 )

@@ -169,3 +169,21 @@ def test_readers_run_while_writing(store: SQLStore) -> None:
     reader.join(timeout=60)
     # Each read saw a whole batch or none of it, never half.
     assert set(seen) <= {50, 100}
+
+
+def test_raw_pages_are_kept_compressed_and_pruned_by_age(store: SQLStore) -> None:
+    from storyline.types import RawPage
+
+    first, second = store.upsert_articles([make_article(1), make_article(2)])
+    old = datetime(2024, 1, 1, tzinfo=UTC)
+    new = datetime(2024, 6, 1, tzinfo=UTC)
+    html = "<html><body><p>Ünïcode page</p></body></html>" * 100
+    store.save_raw_pages([
+        RawPage(article_id=first.article_id, url="https://a/1", origin="a", fetched_at=old, html=html),
+        RawPage(article_id=second.article_id, url=None, origin="b", fetched_at=new, html="<p>b</p>"),
+    ])
+    pages = store.raw_pages()
+    assert [p.html for p in pages] == [html, "<p>b</p>"]
+    assert store.prune_raw_pages(datetime(2024, 3, 1, tzinfo=UTC)) == 1
+    assert [p.origin for p in store.raw_pages()] == ["b"]
+    assert store.count_articles() == 2  # articles stay

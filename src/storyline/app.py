@@ -136,7 +136,8 @@ class Storyline:
     def start_scheduler(self) -> None:
         """Keep sources fresh in the background until ``close``."""
         if self._scheduler is None:
-            self._scheduler = Scheduler(self.store, self.refresher, workers=self.settings.fetch_workers)
+            self._scheduler = Scheduler(self.store, self.refresher, workers=self.settings.fetch_workers,
+                                        raw_page_retention_days=self.settings.raw_page_retention_days)
             self._scheduler.start()
 
     # -- reading ------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def _prepare(item: RawItem) -> list[_Prepared]:
         for stage in ARTICLE_STAGES:
             record = stage(record)
         # Only the page's own article was extracted from its HTML.
-        page_html = item.html if index == 0 else None
+        page_html = item.html if index == 0 and not item.html_is_fragment else None
         prepared.append(_Prepared(found.origin if index == 0 else f"{item.origin} (related {index})",
                                   record, page_html, item.guid if index == 0 else None))
     return prepared

@@ -32,7 +32,7 @@ from storyline.errors import FeedParseError, FetchError, HTTPStatusError, InputE
 from storyline.fetch import Fetcher, HostLimiter, RobotsCache, host_of
 from storyline.parse.decode import decode_text
 from storyline.store import Store
-from storyline.types import ImportReport, ParsedFeed, RawItem, Source, SourceKind
+from storyline.types import FetchResult, ImportReport, ParsedFeed, RawItem, Source, SourceKind
 
 log = structlog.get_logger(__name__)
 
@@ -101,11 +101,29 @@ def items_per_day(items: Sequence[RawItem], now: datetime) -> float | None:
     return round(len(recent) / RATE_WINDOW.days, 2)
 
 
+# A sitemap index can list hundreds of sitemaps: a refresh reads this many of them.
+MAX_CHILD_SITEMAPS = 10
+
+
 def parse_document(content: bytes, url: str, content_type: str | None, kind: SourceKind) -> ParsedFeed:
     """A fetched document as a feed or sitemap (runs in a worker process: top-level and picklable)."""
     if kind is SourceKind.SITEMAP:
         return parse.parse_sitemap(content, url=url)
     return parse.parse_feed(content, url=url, content_type=content_type)
+
+
+def parse_in_worker(
+    content: bytes, url: str, content_type: str | None, kind: SourceKind
+) -> ParsedFeed | tuple[str, str, str]:
+    """``parse_document`` for a worker process: a FeedParseError comes back as (subject, message, hint).
+
+    Our errors do not survive pickling (unpickling calls ``__init__`` with one argument), and
+    an exception that cannot be unpickled breaks the whole process pool.
+    """
+    try:
+        return parse_document(content, url, content_type, kind)
+    except FeedParseError as exc:
+        return exc.subject, exc.message, exc.hint
 
 
 class Refresher:
@@ -162,8 +180,17 @@ class Refresher:
                                      next_fetch_at=now + timedelta(seconds=interval), interval_s=interval, **health)
             return RefreshResult(source.id, url, result.status, ImportReport(), not_modified=True,
                                  elapsed_ms=result.elapsed_ms)
-        parsed = self._page_as_feed(result) if source.kind is SourceKind.PAGE else self._parse(source, result)
-        items = [self._with_page(item) for item in parsed.items]
+        if source.kind is SourceKind.PAGE:
+            # The page is the article, a whole page: not a feed's content fragment, nothing to follow.
+            parsed = self._page_as_feed(result)
+            items = list(parsed.items)
+        else:
+            parsed, fetched = self._parse(source, result)
+            if fetched is not result:  # found by autodiscovery: the source moves to the feed
+                url = self._move(source, fetched.final_url)
+                # The validators belong to what was parsed, not to the homepage met first.
+                result = dataclasses.replace(result, etag=fetched.etag, last_modified=fetched.last_modified)
+            items = [self._with_page(item) for item in parsed.items]
         report = pipeline.ingest_feed_items(items, self.store, source_id=source.id, run_cpu=self._run_cpu)
         rate = items_per_day(parsed.items, now)
         interval = schedule(rate, self.policy)
@@ -183,9 +210,10 @@ class Refresher:
         return ParsedFeed(url=result.final_url, kind=SourceKind.PAGE, title=None, site_url=None, items=(item,),
                           format="html")
 
-    def _parse(self, source: Source, result: object) -> ParsedFeed:
+    def _parse(self, source: Source, result: FetchResult) -> tuple[ParsedFeed, FetchResult]:
+        """The fetched document as a feed or sitemap, and the fetch it came from (another, after autodiscovery)."""
         try:
-            return self._run_cpu(parse_document, result.content, result.final_url, result.content_type, source.kind)
+            return self._parse_document(result, source.kind), result
         except FeedParseError:
             if source.kind is not SourceKind.FEED:
                 raise
@@ -196,13 +224,20 @@ class Refresher:
                 if found.not_modified or found.gone:
                     continue
                 try:
-                    parsed = self._run_cpu(parse_document, found.content, found.final_url, found.content_type,
-                                           source.kind)
+                    return self._parse_document(found, source.kind), found
                 except FeedParseError:
                     continue
-                self._move(source, found.final_url)
-                return parsed
             raise
+
+    def _parse_document(self, fetched: FetchResult, kind: SourceKind) -> ParsedFeed:
+        """Parse on the CPU runner; a document too broken to yield a single item is an error, not an empty feed."""
+        parsed = self._run_cpu(parse_in_worker, fetched.content, fetched.final_url, fetched.content_type, kind)
+        if isinstance(parsed, tuple):
+            raise FeedParseError(*parsed)
+        broken = next((p for p in parsed.problems if p.startswith("not well-formed")), None)
+        if broken is not None and not parsed.items:
+            raise FeedParseError(fetched.final_url, f"the document is broken and holds no items ({broken})")
+        return parsed
 
     def _move(self, source: Source, new_url: str) -> str:
         """Point the source at its new address (unless another source has it already)."""

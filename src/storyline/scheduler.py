@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
@@ -22,6 +22,7 @@ from storyline.types import Source
 log = structlog.get_logger(__name__)
 
 MAX_SLEEP_S = 30.0
+PRUNE_EVERY = timedelta(hours=1)
 
 
 def refresh_all(
@@ -46,10 +47,14 @@ def refresh_all(
 class Scheduler:
     """Runs due refreshes in a background thread until stopped."""
 
-    def __init__(self, store: Store, refresher: Refresher, *, workers: int) -> None:
+    def __init__(
+        self, store: Store, refresher: Refresher, *, workers: int, raw_page_retention_days: int = 30
+    ) -> None:
         self._store = store
         self._refresher = refresher
         self._workers = workers
+        self._retention = timedelta(days=raw_page_retention_days) if raw_page_retention_days > 0 else None
+        self._last_prune: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -65,8 +70,14 @@ class Scheduler:
             self._thread.join(timeout)
 
     def run_once(self) -> list[RefreshResult]:
-        """Refresh every source due now."""
-        due = self._store.due_sources(datetime.now(UTC), limit=self._workers * 8)
+        """Refresh every source due now (and, hourly, forget kept pages past their retention)."""
+        now = datetime.now(UTC)
+        if self._retention is not None and (self._last_prune is None or now - self._last_prune > PRUNE_EVERY):
+            pruned = self._store.prune_raw_pages(now - self._retention)
+            self._last_prune = now
+            if pruned:
+                log.info("raw_pages_pruned", pages=pruned)
+        due = self._store.due_sources(now, limit=self._workers * 8)
         return refresh_all(self._refresher, due, workers=self._workers) if due else []
 
     def _run(self) -> None:

@@ -34,6 +34,8 @@ def detect_source(fetcher: Fetcher, url: str) -> tuple[SourceKind, str, str | No
     """
     result = fetcher.fetch(url)
     final = result.final_url
+    if parse.is_sitemap_index(result.content):
+        return SourceKind.SITEMAP, final, None
     for kind in (SourceKind.FEED, SourceKind.SITEMAP):
         try:
             parsed = (parse.parse_feed if kind is SourceKind.FEED else parse.parse_sitemap)(

@@ -142,6 +142,10 @@ def fetch_command(
         table.add_row(escape(r.url[:60]), status, str(r.items), str(r.report.inserted), str(r.report.updated),
                       str(r.elapsed_ms), escape((r.error or "")[:70]))
     out.print(table)
+    # The table cuts and wraps errors to fit; each one in full, on one line, says what to do.
+    for r in sorted(results, key=lambda r: r.url):
+        if r.error:
+            err.print(f"[red]error:[/red] {escape(r.url)}: {escape(r.error)}", highlight=False)
     failed = sum(1 for r in results if r.error)
     out.print(f"{len(results)} sources fetched, {failed} failed, "
               f"{sum(r.report.inserted for r in results)} new articles.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # Enough text to be sure, little enough to stay fast on long articles.
-_SAMPLE_CHARS = 1200
+_SAMPLE_CHARS = 600
 _MIN_LETTERS = 20
 
 

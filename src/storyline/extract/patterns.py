@@ -87,6 +87,9 @@ GENERIC_WIRE_PATTERNS: tuple[re.Pattern[str], ...] = (
 )
 GENERIC_WIRE_CREDIT = "newswires"
 
+# Every credit form above needs one of these words: texts without any are not searched further.
+ANY_CREDIT_HINT = re.compile(rf"\b{_AG}\b|(?i:wires|agenc|inputs|contributed|copyright|©|reporting by)")
+
 # A dateline opens the text: a place in capitals (or Title Case followed by an agency),
 # an optional date and agency, then ":", "-" or "—". Groups: `place`, `agencies`.
 DATELINE = re.compile(

@@ -69,11 +69,14 @@ def _parser(*, recover: bool) -> etree.XMLParser:
 
 
 def is_sitemap_index(content: bytes) -> bool:
-    """Whether ``content`` is a sitemap index (cheap: looks at the first bytes only)."""
-    try:
-        return bool(_INDEX_ROOT.search(_gunzip(content, "")[:4096]))
-    except FeedParseError:
-        return False
+    """Whether ``content`` (gzipped or not) is a sitemap index; cheap: looks at the first bytes only."""
+    head = content[:4096]
+    if content.startswith(_GZIP_MAGIC):
+        try:
+            head = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS).decompress(content, 4096)
+        except zlib.error:
+            return False
+    return bool(_INDEX_ROOT.search(head))
 
 
 def parse_sitemap(content: bytes, *, url: str, now: datetime | None = None) -> ParsedFeed:

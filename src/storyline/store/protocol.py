@@ -108,6 +108,10 @@ class Store(Protocol):
         """Keep (compressed) the HTML each article was extracted from; the latest replaces older."""
         ...
 
+    def prune_raw_pages(self, fetched_before: datetime) -> int:
+        """Forget kept pages fetched before ``fetched_before`` (their articles stay); how many."""
+        ...
+
     def raw_pages(self, *, after_article_id: int = 0, limit: int = 100) -> list[RawPage]:
         """Kept pages in article-id order, after ``after_article_id`` (for paging through all)."""
         ...

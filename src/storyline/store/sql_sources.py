@@ -124,13 +124,10 @@ class SourceQueries:
         if not items:
             return
         now = datetime.now(UTC)
+        rows = [{"source_id": source_id, "guid": guid, "article_id": article_id, "first_seen_at": now}
+                for guid, article_id in dict(items).items()]
         with self._errors("recording feed items"), self._engines.write() as conn:
-            for guid, article_id in items:
-                conn.execute(
-                    self._insert(source_items)
-                    .values(source_id=source_id, guid=guid, article_id=article_id, first_seen_at=now)
-                    .on_conflict_do_nothing(index_elements=["source_id", "guid"])
-                )
+            conn.execute(self._insert(source_items).on_conflict_do_nothing(index_elements=["source_id", "guid"]), rows)
 
 
 def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
