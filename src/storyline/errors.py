@@ -64,9 +64,21 @@ class StorylineError(Exception):
         self.hint = self.default_hint if hint is None else hint
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (parsing runs in worker processes); rebuild them
+        # from their parts, not from the rendered line ``Exception`` would pickle.
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
     def __str__(self) -> str:
         line = f"{self.subject}: {self.message}" if self.subject else self.message
         return f"{line}. {self.hint}" if self.hint else line
+
+
+def _rebuild(cls: type[StorylineError], state: dict[str, object]) -> StorylineError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, str(error))
+    return error
 
 
 class ConfigError(StorylineError):

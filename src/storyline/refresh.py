@@ -210,8 +210,26 @@ class Refresher:
         return ParsedFeed(url=result.final_url, kind=SourceKind.PAGE, title=None, site_url=None, items=(item,),
                           format="html")
 
+    def _sitemap_index(self, result: FetchResult) -> ParsedFeed:
+        """The pages of the first ``MAX_CHILD_SITEMAPS`` sitemaps an index lists, as one feed."""
+        items: list[RawItem] = []
+        problems: list[str] = []
+        for child in parse.parse_sitemap_index(result.content, url=result.final_url)[:MAX_CHILD_SITEMAPS]:
+            try:
+                found = self._fetch(child)
+                if not found.not_modified and not found.gone:
+                    items.extend(self._parse_document(found, SourceKind.SITEMAP).items)
+            except (FetchError, FeedParseError) as exc:
+                problems.append(f"{child}: {exc.message}")
+        if not items and problems:
+            raise FeedParseError(result.final_url, f"no sitemap of this index could be read ({problems[0]})")
+        return ParsedFeed(url=result.final_url, kind=SourceKind.SITEMAP, title=None, site_url=None,
+                          items=tuple(items), format="sitemap-index", problems=tuple(problems))
+
     def _parse(self, source: Source, result: FetchResult) -> tuple[ParsedFeed, FetchResult]:
         """The fetched document as a feed or sitemap, and the fetch it came from (another, after autodiscovery)."""
+        if source.kind is SourceKind.SITEMAP and parse.is_sitemap_index(result.content):
+            return self._sitemap_index(result), result
         try:
             return self._parse_document(result, source.kind), result
         except FeedParseError:
