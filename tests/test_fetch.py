@@ -520,3 +520,22 @@ def test_limiter_from_policy_and_host_of() -> None:
     limiter = HostLimiter.from_policy(FetchPolicy(per_host_concurrency=3, per_host_delay_s=0.5))
     assert (limiter.concurrency, limiter.delay_s) == (3, 0.5)
     assert host_of("https://News.Example.com:8443/a?b") == "news.example.com"
+
+
+def test_keep_alive_connection_is_reused_across_200s_and_304s(http_server: LocalHTTPServer) -> None:
+    import httpcore
+
+    class Counting(httpcore.SyncBackend):
+        connects = 0
+
+        def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+            Counting.connects += 1
+            return super().connect_tcp(*args, **kwargs)
+
+    with Fetcher(FetchPolicy(allow_private_networks=True), network_backend=Counting()) as fetcher:
+        first = fetcher.fetch(http_server.url("/etag"))
+        for _ in range(5):
+            assert fetcher.fetch(http_server.url("/etag"), etag=first.etag).not_modified
+        fetcher.fetch(http_server.url("/etag"))
+    # One connection for all seven requests: a 304 left unread would have cost one each.
+    assert Counting.connects == 1

@@ -264,6 +264,11 @@ class Fetcher:
             fields["etag"] = fields["etag"] or sent.get("If-None-Match")
             fields["last_modified"] = fields["last_modified"] or sent.get("If-Modified-Since")
             content, extra = b"", {"not_modified": True}
+            # Read the (empty) body to its end: a response closed unread costs its
+            # keep-alive connection, and a refresh round is mostly 304s to the same hosts.
+            with self._errors_about(final_url):
+                for _ in response.iter_raw():
+                    break
         elif status == 410:
             content, extra = b"", {"gone": True}
         elif status in (429, 503):
