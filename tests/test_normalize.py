@@ -248,3 +248,27 @@ def test_normalize_article_keeps_flags() -> None:
     assert article.is_sample is True
     assert article.licence == "CC-BY-2.5"
     assert article.language == "en"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.example.com/news/story/amp", "https://www.example.com/news/story"),
+        ("https://www.example.com/news/story/amp/", "https://www.example.com/news/story"),
+        ("https://www.example.com/news/story.amp", "https://www.example.com/news/story"),
+        ("https://www.example.com/news/story.amp.html", "https://www.example.com/news/story"),
+        ("https://www.example.com/news/story?outputType=amp", "https://www.example.com/news/story"),
+        ("https://www.example.com/news/story?amp=1&id=7", "https://www.example.com/news/story?id=7"),
+        ("https://amp.example.com/news/story", "https://example.com/news/story"),
+        ("https://m.example.com/news/story", "https://example.com/news/story"),
+        ("https://mobile.example.co.uk/a", "https://example.co.uk/a"),
+        # Not AMP or mobile copies: kept as they are.
+        ("https://m.co/news", "https://m.co/news"),
+        ("https://example.com/news/ampersand", "https://example.com/news/ampersand"),
+        ("https://example.com/amp", "https://example.com/"),
+        ("https://mars.example.com/x", "https://mars.example.com/x"),
+        ("https://example.com/reviews/power-amp", "https://example.com/reviews/power-amp"),
+    ],
+)
+def test_amp_and_mobile_copies_fold_into_one_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected

@@ -14,6 +14,12 @@ TRACKING_PARAMS = frozenset({
 })
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 
+# AMP and mobile spellings of the same article: the parameters, host labels and path
+# endings publishers use for their AMP or mobile copy.
+AMP_PARAMS = frozenset({"amp", "outputtype", "amp_js_v", "usqp", "_amp", "amp_gsa", "amp_r"})
+MOBILE_HOST_LABELS = ("amp.", "m.", "mobile.")
+_AMP_PATH = re.compile(r"(?:/amp|\.amp(?:\.html?)?|-amp\.html?|/amp\.html?)$", re.I)
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 # A host name after IDNA encoding: dot-separated labels, no empty label. Underscores occur
@@ -25,14 +31,16 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 def _is_tracking(name: str) -> bool:
     lowered = name.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+    return lowered in TRACKING_PARAMS or lowered in AMP_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
 def canonical_url(url: str) -> str | None:
     """The canonical spelling of an http(s) URL, or None when ``url`` is not one.
 
     Lower-cases scheme and host, drops default ports, fragments, tracking parameters and
-    a trailing slash (except the root's), and encodes the host as IDNA.
+    a trailing slash (except the root's), encodes the host as IDNA, and folds AMP and
+    mobile copies into the article's own URL (``amp.``/``m.`` hosts, ``/amp`` paths,
+    ``?outputType=amp``). The scheme is kept: http and https may be different sites.
     """
     url = url.strip()
     if not _SCHEME.match(url) or _UNSAFE.search(url):
@@ -51,7 +59,8 @@ def canonical_url(url: str) -> str | None:
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = re.sub(r"/{2,}", "/", parts.path) or "/"
     if len(path) > 1:
-        path = path.rstrip("/")
+        path = _AMP_PATH.sub("", path.rstrip("/")) or "/"
+        path = path.rstrip("/") or "/"
     query = urlencode(
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
     )
@@ -70,4 +79,10 @@ def _canonical_host(hostname: str) -> str | None:
         host = hostname.encode("idna").decode("ascii").lower()
     except UnicodeError:
         return None
-    return host if _HOST.match(host) else None
+    if not _HOST.match(host):
+        return None
+    for label in MOBILE_HOST_LABELS:
+        # m.example.com is example.com's mobile copy; m.co (two labels) is a site of its own.
+        if host.startswith(label) and host.count(".") >= 2:
+            return host.removeprefix(label)
+    return host
