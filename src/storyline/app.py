@@ -99,7 +99,8 @@ class Storyline:
         """Un-pause a source and fetch it at the next round."""
         source = self.store.find_source(key)
         if source is not None:
-            self.store.update_source(source.id, paused=False, consecutive_failures=0, next_fetch_at=None)
+            self.store.update_source(source.id, paused=False, consecutive_failures=0, next_fetch_at=None,
+                                     last_error=None)
         return source
 
     def import_opml(self, path: Path) -> tuple[list[Source], int]:

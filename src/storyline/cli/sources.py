@@ -136,11 +136,14 @@ def fetch_command(
         with progress_bar() as progress:
             task = progress.add_task("Fetching", total=len(targets))
             results = app.fetch(targets, on_done=lambda _r: progress.advance(task))
-    table = Table("source", "status", "items", "new", "updated", "ms", "error")
-    for r in sorted(results, key=lambda r: r.url):
+    titles = {s.id: s.title for s in targets}
+    table = Table("id", "source", "status", "items", "new", "updated", "ms", "error")
+    for r in sorted(results, key=lambda r: r.source_id):
         status = "304" if r.not_modified else str(r.status or "-")
-        table.add_row(escape(r.url[:60]), status, str(r.items), str(r.report.inserted), str(r.report.updated),
-                      str(r.elapsed_ms), escape((r.error or "")[:70]))
+        # Titles tell sources apart where cut URLs would not (many feeds share a host).
+        name = titles.get(r.source_id) or r.url
+        table.add_row(str(r.source_id), escape(name[:50]), status, str(r.items), str(r.report.inserted),
+                      str(r.report.updated), str(r.elapsed_ms), escape((r.error or "")[:60]))
     out.print(table)
     # The table cuts and wraps errors to fit; each one in full, on one line, says what to do.
     for r in sorted(results, key=lambda r: r.url):

@@ -331,4 +331,4 @@ class Fetcher:
         except httpx.ConnectError as exc:
             raise FetchError(url, f"could not connect ({exc})") from exc
         except httpx.HTTPError as exc:
-            raise FetchError(url, f"the connection failed while fetching ({type(exc).__name__}: {exc})") from exc
+            raise FetchError(url, f"the connection failed while fetching ({exc or 'the server closed it'})") from exc

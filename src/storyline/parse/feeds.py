@@ -225,7 +225,7 @@ def _not_a_feed(head: str, parsed: Mapping[str, Any]) -> str:
     if re.search(r"<(?:[\w.-]+:)?(?:urlset|sitemapindex)[\s>]", head):
         return "a sitemap, not a feed (read it with parse_sitemap)"
     if _HTML_ROOT.search(head):
-        return "an HTML page, not a feed (look for its feed with discover_feed_links)"
+        return "an HTML page, not a feed (add the site's homepage and Storyline looks for its feed)"
     exc = parsed.get("bozo_exception")
     if isinstance(exc, xml.sax.SAXParseException):
         return f"not a feed: not well-formed XML ({exc.getMessage()} at line {exc.getLineNumber()})"

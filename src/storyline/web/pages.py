@@ -51,6 +51,6 @@ def sources_page(request: Request) -> HTMLResponse:
     return render(request, "sources.html", {
         "nav": "sources",
         "sources": sorted(fetched, key=lambda s: ((s.folder or "~").lower(), s.title.lower())),
-        "failing": sum(1 for s in fetched if s.health.last_error),
+        "failing": sum(1 for s in fetched if s.health.last_error and not s.health.paused),
         "paused": sum(1 for s in fetched if s.health.paused),
     })

@@ -1,0 +1,43 @@
+"""The duplicates stage's heuristics as data: shingle sizes, LSH bands and decision thresholds.
+
+Tuned on ``data/quality/dedupe.jsonl`` (see ``tests/test_dedupe_quality.py``); change them only
+with that gate run, and say in the commit what moved.
+"""
+
+from __future__ import annotations
+
+# --- Shingling -------------------------------------------------------------------------------
+WORD_SHINGLE = 5  # words per shingle (lower-case \w+ tokens), never across a paragraph break
+CHAR_SHINGLE = 4  # characters per shingle for scripts written without spaces (CJK, Thai, ...)
+# A text is shingled by characters when at least this share of its word characters belong to
+# scripts written without spaces.
+CHAR_MODE_SHARE = 0.3
+# Characters per "word" when a character-shingled text is measured against MIN_WORDS.
+CHARS_PER_WORD = 2.5
+
+# --- Signature -------------------------------------------------------------------------------
+NUM_PERM = 128
+# Signatures of the text's first N shingles (its opening), for teasers vs full text. Computed
+# over the first PREFIX_PERM permutations only, to keep the per-document footprint small.
+PREFIX_CHECKPOINTS = (40, 80, 160, 320)
+PREFIX_PERM = 64
+ROWS_PER_CHUNK = 16_384  # shingles hashed at once; bounds memory on megabyte texts
+
+# --- LSH -------------------------------------------------------------------------------------
+# Full-text bands: 32 bands of 4 rows; a pair at Jaccard 0.5 becomes a candidate with
+# probability 1-(1-0.5**4)**32 = 0.87, at 0.6 0.99, at 0.2 0.05.
+FULL_BANDS = 32
+FULL_ROWS = 4
+# Opening bands (over the signature of the first PREFIX_CHECKPOINTS[0] shingles): 16 bands of
+# 3 rows, so a teaser whose opening matches the full text's (Jaccard >= 0.6) is found (0.98).
+LEAD_BANDS = 16
+LEAD_ROWS = 3
+MAX_CANDIDATES = 64  # verified per query, most band collisions first
+
+# --- Decision --------------------------------------------------------------------------------
+MIN_WORDS = 40  # shorter texts are never declared duplicates by content alone
+NEAR_DUPLICATE_JACCARD = 0.5  # estimated Jaccard of the whole texts' shingles
+# A teaser: the shorter text's shingles are (estimated) mostly in the longer one, and the
+# shorter text matches the longer one's opening of about its own length.
+TEASER_CONTAINMENT = 0.5
+TEASER_OPENING_JACCARD = 0.5
