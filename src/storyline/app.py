@@ -17,6 +17,7 @@ import structlog
 
 from storyline import __version__, pipeline, subscriptions
 from storyline.config import Settings
+from storyline.dedupe_run import dedupe_records, read_records
 from storyline.errors import ConfigError, InputError, StorylineError
 from storyline.fetch import Fetcher, FetchPolicy, HostLimiter, RobotsCache, make_user_agent
 from storyline.refresh import Refresher, RefreshPolicy, RefreshResult
@@ -24,7 +25,7 @@ from storyline.scheduler import Scheduler, refresh_all
 from storyline.store import Store, open_store
 from storyline.types import ExtractedArticle, ImportReport, Source, SourceKind, StoredArticle, StoreStats
 
-__all__ = ["Storyline", "extract_paths", "make_app"]
+__all__ = ["Storyline", "dedupe_records", "extract_paths", "make_app", "read_records"]
 
 log = structlog.get_logger(__name__)
 
