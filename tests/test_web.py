@@ -182,7 +182,9 @@ async def test_second_page_continues_the_first(
 async def test_last_page_has_no_next_link_and_the_page_after_it_is_a_404(
     sample_app: Storyline, sample_client: httpx.AsyncClient
 ) -> None:
-    count = sample_app.stats().articles
+    # The home page lists a group of copies once.
+    count = len(sample_app.store.latest_articles(limit=100_000, fold_copies=True))
+    assert count < sample_app.stats().articles
     last = -(-count // sample_app.settings.page_size)
 
     last_page = parse(await sample_client.get(f"/?page={last}"))

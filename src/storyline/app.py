@@ -17,7 +17,8 @@ import structlog
 
 from storyline import __version__, pipeline, subscriptions
 from storyline.config import Settings
-from storyline.dedupe_run import dedupe_records, read_records
+from storyline.dedupe import SyndicationGroup
+from storyline.dedupe_run import CopyFolder, dedupe_records, read_records, syndication_of
 from storyline.errors import ConfigError, InputError, StorylineError
 from storyline.fetch import Fetcher, FetchPolicy, HostLimiter, RobotsCache, make_user_agent
 from storyline.refresh import Refresher, RefreshPolicy, RefreshResult
@@ -40,7 +41,22 @@ class Storyline:
         self._refresher: Refresher | None = None
         self._cpu_pool: ProcessPoolExecutor | None = None
         self._scheduler: Scheduler | None = None
-        self._lock = threading.Lock()
+        self._copies: CopyFolder | None = None
+        self._lock = threading.RLock()  # properties that build on each other take it in turn
+
+    # -- duplicates ---------------------------------------------------------------------
+
+    @property
+    def copies(self) -> CopyFolder:
+        """The duplicates stage of ingest (its index is loaded on first use)."""
+        with self._lock:
+            if self._copies is None:
+                self._copies = CopyFolder(self.store)
+            return self._copies
+
+    def syndication(self, article_id: int) -> SyndicationGroup | None:
+        """The group of copies an article belongs to: original, agency, carrying outlets."""
+        return syndication_of(self.store, article_id)
 
     # -- fetching -----------------------------------------------------------------------
 
@@ -82,6 +98,7 @@ class Storyline:
                     robots=RobotsCache(fetcher),
                     limiter=HostLimiter.from_policy(fetcher.policy),
                     run_cpu=run_cpu,
+                    on_new=self.copies.fold,
                 )
             return self._refresher
 
@@ -148,7 +165,7 @@ class Storyline:
         """One page (from 1) of articles, newest first, and whether a next page exists."""
         size = self.settings.page_size
         # One extra row tells whether a next page exists without counting the table.
-        rows = self.store.latest_articles(limit=size + 1, offset=(max(page, 1) - 1) * size)
+        rows = self.store.latest_articles(limit=size + 1, offset=(max(page, 1) - 1) * size, fold_copies=True)
         return rows[:size], len(rows) > size
 
     def article(self, article_id: int) -> StoredArticle | None:
@@ -178,7 +195,7 @@ class Storyline:
         on_total: Callable[[int], None] | None = None,
     ) -> ImportReport:
         """Import files and folders; see :func:`storyline.pipeline.import_paths`."""
-        return pipeline.import_paths(paths, self.store, on_file=on_file, on_total=on_total)
+        return pipeline.import_paths(paths, self.store, on_file=on_file, on_total=on_total, on_new=self.copies.fold)
 
     def load_sample(
         self,
@@ -194,7 +211,7 @@ class Storyline:
         # Only the data files: the folder also holds the sample's licence and source notes.
         return pipeline.import_paths(
             sorted(sample_dir.glob("*.jsonl")), self.store, source_kind=SourceKind.SAMPLE, on_file=on_file,
-            on_total=on_total,
+            on_total=on_total, on_new=self.copies.fold,
         )
 
     def remove_sample(self) -> int:

@@ -15,18 +15,21 @@ Credits not given in a record are read from its text (``storyline.extract.credit
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storyline.dedupe import Copy, DuplicateIndex, syndication_original
+from storyline.dedupe import Copy, DuplicateIndex, Match, SyndicationGroup, syndication_group, syndication_original
 from storyline.errors import RecordError
 from storyline.extract.credits import find_credits
 from storyline.normalize import canonical_url, content_hash
 from storyline.parse.decode import decode_text, read_bytes
 from storyline.parse.files import parse_published
+from storyline.store import Store
+from storyline.types import Article, DuplicateLink, StoredArticle
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,4 +127,60 @@ def _outcomes(
         yield DedupeOutcome(entry, duplicate_of[entry], group, original_of.get(group, group))
 
 
-__all__ = ["Copy", "DedupeOutcome", "dedupe_records", "read_records"]
+__all__ = ["CopyFolder", "DedupeOutcome", "dedupe_records", "read_records", "syndication_of"]
+
+
+class CopyFolder:
+    """The duplicates stage inside ingest: each new article joins its group of copies.
+
+    The index lives in memory and is rebuilt, on first use, from the ``window`` most recent
+    stored articles (copies of older articles are not looked for: wire copy travels within
+    days). Thread-safe: fetch threads store batches concurrently.
+    """
+
+    def __init__(self, store: Store, *, window: int = 20_000) -> None:
+        self._store = store
+        self._window = window
+        self._index: DuplicateIndex | None = None
+        self._lock = threading.Lock()
+
+    def _add(self, index: DuplicateIndex, article_id: int, article: Article | StoredArticle) -> Match | None:
+        return index.add(str(article_id), article.text, credits=tuple(article.credits),
+                         published=article.published, outlet=article.outlet, title=article.title)
+
+    def _loaded(self, arriving: set[int]) -> DuplicateIndex:
+        if self._index is None:
+            index = DuplicateIndex()
+            for stored in self._store.dedupe_recent(self._window):
+                # The batch being folded is stored already: it is added below, with its links.
+                if stored.id not in arriving:
+                    self._add(index, stored.id, stored)
+            self._index = index
+        return self._index
+
+    def fold(self, new: Sequence[tuple[int, Article]]) -> None:
+        """Match each newly stored article against earlier ones and record the groups."""
+        links: list[DuplicateLink] = []
+        with self._lock:
+            index = self._loaded({article_id for article_id, _ in new})
+            for article_id, article in new:
+                if str(article_id) in index:
+                    continue
+                match = self._add(index, article_id, article)
+                if match is None:
+                    continue
+                group_id = int(match.group_id)
+                links.append(DuplicateLink(group_id, group_id, None))  # the group's first article
+                links.append(DuplicateLink(article_id, group_id, int(match.doc_id), match.rule,
+                                           round(match.jaccard, 4)))
+        self._store.save_duplicates(list({link.article_id: link for link in reversed(links)}.values()))
+
+
+def syndication_of(store: Store, article_id: int) -> SyndicationGroup | None:
+    """The group of copies ``article_id`` belongs to, its original and carrying outlets; None alone."""
+    members = store.group_members(article_id)
+    if len(members) < 2:
+        return None
+    copies = [Copy(str(a.id), credits=a.credits, outlet=a.outlet, published=a.published, words=a.word_count)
+              for a in members]
+    return syndication_group(copies)

@@ -96,12 +96,26 @@ def prepare_many(items: Sequence[RawItem]) -> list[list[_Prepared] | ItemFailure
     return results
 
 
-class _Tally:
-    """Counts of one run, turned into an :class:`ImportReport` at the end."""
+# Called with the articles a batch inserted (id, article): the duplicates stage folds copies.
+NewArticles = Callable[[Sequence[tuple[int, Article]]], None]
 
-    def __init__(self) -> None:
+
+class _Tally:
+    """One run: its counts (an :class:`ImportReport` at the end) and what to call on new articles."""
+
+    def __init__(self, on_new: NewArticles | None = None) -> None:
         self.outcomes = dict.fromkeys(UpsertOutcome, 0)
         self.failures: list[ItemFailure] = []
+        self.on_new = on_new
+
+    def count(self, items: Sequence[_Prepared], results: Sequence[UpsertResult]) -> None:
+        new = []
+        for item, result in zip(items, results, strict=True):
+            self.outcomes[result.outcome] += 1
+            if result.outcome is UpsertOutcome.INSERTED:
+                new.append((result.article_id, item.article))
+        if new and self.on_new is not None:
+            self.on_new(new)
 
     def fail(self, origin: str, error: Exception) -> None:
         reason = error.message if isinstance(error, StorylineError) else str(error)
@@ -162,10 +176,9 @@ def _store_batch(store: Store, batch: Sequence[_Prepared], source_id: int | None
             except StoreError as exc:
                 tally.fail(item.origin, exc)
                 continue
-            tally.outcomes[results_one[0].outcome] += 1
+            tally.count([item], results_one)
         return
-    for result in results:
-        tally.outcomes[result.outcome] += 1
+    tally.count(items, results)
 
 
 def ingest(
@@ -201,9 +214,10 @@ def import_paths(
     source_kind: SourceKind = SourceKind.FILE,
     on_file: Callable[[Path], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    on_new: NewArticles | None = None,
 ) -> ImportReport:
     """Import files and folders (recursively); a bad file is reported and skipped."""
-    tally = _Tally()
+    tally = _Tally(on_new)
     for path in paths:
         files = list(parse.find_input_files([path]))
         if on_total is not None:
@@ -236,6 +250,7 @@ def ingest_feed_items(
     *,
     source_id: int,
     run_cpu: Callable[..., Any] | None = None,
+    on_new: NewArticles | None = None,
 ) -> ImportReport:
     """Run a feed's items through the stages and store them, one article per feed item.
 
@@ -243,7 +258,7 @@ def ingest_feed_items(
     link or title was edited since (unstable links must not create duplicates). The CPU
     work runs through ``run_cpu(fn, *args)`` (a worker process) when given.
     """
-    tally = _Tally()
+    tally = _Tally(on_new)
     known = store.item_articles(source_id, [i.guid for i in items if i.guid])
     results = run_cpu(prepare_many, list(items)) if run_cpu else prepare_many(items)
     batch: list[_Prepared] = []

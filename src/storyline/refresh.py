@@ -138,6 +138,7 @@ class Refresher:
         robots: RobotsCache | None = None,
         limiter: HostLimiter | None = None,
         run_cpu: Callable[..., object] | None = None,
+        on_new: pipeline.NewArticles | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -147,6 +148,7 @@ class Refresher:
         # Where CPU-bound work runs: a process pool's submit().result() in production,
         # a direct call in tests.
         self._run_cpu = run_cpu or (lambda fn, *args: fn(*args))
+        self._on_new = on_new  # the duplicates stage: folds copies as they are stored
 
     def refresh(self, source: Source, *, now: datetime | None = None) -> RefreshResult:
         """Fetch and ingest one source; never raises for the source's own problems."""
@@ -191,7 +193,8 @@ class Refresher:
                 # The validators belong to what was parsed, not to the homepage met first.
                 result = dataclasses.replace(result, etag=fetched.etag, last_modified=fetched.last_modified)
             items = [self._with_page(item) for item in parsed.items]
-        report = pipeline.ingest_feed_items(items, self.store, source_id=source.id, run_cpu=self._run_cpu)
+        report = pipeline.ingest_feed_items(items, self.store, source_id=source.id, run_cpu=self._run_cpu,
+                                            on_new=self._on_new)
         rate = items_per_day(parsed.items, now)
         interval = schedule(rate, self.policy)
         self.store.update_source(

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 __all__ = [
     "Article",
+    "DuplicateLink",
     "ExtractedArticle",
     "FetchResult",
     "ImportReport",
@@ -234,6 +235,17 @@ class Story:
     article_ids: tuple[int, ...]
     first_seen: datetime
     last_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateLink:
+    """An article's place in a group of copies (the group is named by its first article)."""
+
+    article_id: int
+    group_id: int
+    duplicate_of: int | None  # the copy it matched; None for the group's first article
+    rule: str | None = None  # "exact", "near-duplicate", "teaser"
+    similarity: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from storyline.types import Article, RawPage, Source, SourceKind, StoredArticle, StoreStats, UpsertResult
+from storyline.types import Article, DuplicateLink, RawPage, Source, SourceKind, StoredArticle, StoreStats, UpsertResult
 
 
 class Store(Protocol):
@@ -50,8 +50,11 @@ class Store(Protocol):
         """The article stored under ``canonical_url``, or None."""
         ...
 
-    def latest_articles(self, *, limit: int, offset: int = 0) -> list[StoredArticle]:
-        """Articles newest first (publication time, else arrival time; then id)."""
+    def latest_articles(self, *, limit: int, offset: int = 0, fold_copies: bool = False) -> list[StoredArticle]:
+        """Articles newest first (publication time, else arrival time; then id).
+
+        With ``fold_copies``, a group of copies is listed once, by its first article.
+        """
         ...
 
     def count_articles(self) -> int:
@@ -114,6 +117,22 @@ class Store(Protocol):
 
     def raw_pages(self, *, after_article_id: int = 0, limit: int = 100) -> list[RawPage]:
         """Kept pages in article-id order, after ``after_article_id`` (for paging through all)."""
+        ...
+
+    def save_duplicates(self, links: Sequence[DuplicateLink]) -> None:
+        """Record articles' places in groups of copies (a later link for an article replaces it)."""
+        ...
+
+    def group_members(self, article_id: int) -> list[StoredArticle]:
+        """Every article in ``article_id``'s group of copies, oldest first; [] when it is in none."""
+        ...
+
+    def dedupe_recent(self, limit: int) -> list[StoredArticle]:
+        """The ``limit`` most recent articles, oldest first (to rebuild the duplicate index)."""
+        ...
+
+    def copy_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
+        """For the group roots among ``article_ids``: how many other copies each group has."""
         ...
 
     def close(self) -> None:

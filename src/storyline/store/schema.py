@@ -128,3 +128,16 @@ raw_pages = sa.Table(
     sa.Column("fetched_at", UTCDateTime, nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
 )
+
+# Near-duplicate copies: every article that joined a group of copies has a row; the group
+# is named by its first article (``group_id``), whose own row points at itself.
+duplicates = sa.Table(
+    "duplicates",
+    metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("group_id", sa.Integer, nullable=False),
+    sa.Column("duplicate_of", sa.Integer),
+    sa.Column("rule", sa.String(32)),
+    sa.Column("similarity", sa.Float),
+    sa.Index("ix_duplicates_group_id", "group_id"),
+)

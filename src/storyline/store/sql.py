@@ -10,13 +10,15 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from storyline.errors import SchemaError, StoreError, StoreUnavailableError, StorylineError
 from storyline.store import migrate
 from storyline.store.engine import Engines, create_engines, display_url
-from storyline.store.schema import articles, raw_pages, sources
+from storyline.store.rows import article_values, stored_article
+from storyline.store.schema import articles, duplicates, raw_pages, sources
+from storyline.store.sql_duplicates import DuplicateQueries
 from storyline.store.sql_sources import SourceQueries
 from storyline.types import (
     Article,
@@ -39,58 +41,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _article_values(article: Article) -> dict[str, Any]:
-    return {
-        "canonical_url": article.canonical_url,
-        "url": article.url,
-        "title": article.title,
-        "text": article.text,
-        "content_hash": article.content_hash,
-        "outlet": article.outlet,
-        "published_at": article.published,
-        "authors": list(article.authors),
-        "language": article.language,
-        "word_count": article.word_count,
-        "is_sample": article.is_sample,
-        "licence": article.licence,
-        "description": article.description,
-        "modified_at": article.modified,
-        "image": article.image,
-        "body_html": article.body_html,
-        "credits": list(article.credits),
-        "dateline": article.dateline,
-    }
-
-
-def _stored_article(row: Row[Any]) -> StoredArticle:
-    m = row._mapping
-    return StoredArticle(
-        id=m["id"],
-        canonical_url=m["canonical_url"],
-        url=m["url"],
-        title=m["title"],
-        text=m["text"],
-        content_hash=m["content_hash"],
-        outlet=m["outlet"],
-        published=m["published_at"],
-        authors=tuple(m["authors"] or ()),
-        language=m["language"],
-        word_count=m["word_count"],
-        is_sample=bool(m["is_sample"]),
-        licence=m["licence"],
-        source_id=m["source_id"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-        description=m["description"],
-        modified=m["modified_at"],
-        image=m["image"],
-        body_html=m["body_html"],
-        credits=tuple(m["credits"] or ()),
-        dateline=m["dateline"],
-    )
-
-
-class SQLStore(SourceQueries):
+class SQLStore(SourceQueries, DuplicateQueries):
     """Store over SQLAlchemy Core; see :mod:`storyline.store.protocol` for the guarantees."""
 
     def __init__(self, engines: Engines, url: str) -> None:
@@ -151,7 +102,7 @@ class SQLStore(SourceQueries):
                 later.append(index)  # the same URL twice in one batch: the second is an update
                 continue
             first_index[article.canonical_url] = index
-            new_rows.append({**_article_values(article), "source_id": source_id, "created_at": now,
+            new_rows.append({**article_values(article), "source_id": source_id, "created_at": now,
                              "updated_at": now, "sort_time": article.published or now})
         if new_rows:
             inserted = {
@@ -173,7 +124,7 @@ class SQLStore(SourceQueries):
         return [r for r in results if r is not None]
 
     def _update_one(self, conn: Connection, article: Article, source_id: int | None, now: datetime) -> UpsertResult:
-        values = _article_values(article)
+        values = article_values(article)
         current = conn.execute(
             sa.select(articles).where(articles.c.canonical_url == article.canonical_url)
         ).one()._mapping
@@ -194,22 +145,28 @@ class SQLStore(SourceQueries):
     def get_article(self, article_id: int) -> StoredArticle | None:
         query = sa.select(articles).where(articles.c.id == article_id)
         row = self._read("reading an article", lambda c: c.execute(query).one_or_none())
-        return _stored_article(row) if row is not None else None
+        return stored_article(row) if row is not None else None
 
     def get_article_by_url(self, canonical_url: str) -> StoredArticle | None:
         query = sa.select(articles).where(articles.c.canonical_url == canonical_url)
         row = self._read("reading an article", lambda c: c.execute(query).one_or_none())
-        return _stored_article(row) if row is not None else None
+        return stored_article(row) if row is not None else None
 
-    def latest_articles(self, *, limit: int, offset: int = 0) -> list[StoredArticle]:
+    def latest_articles(self, *, limit: int, offset: int = 0, fold_copies: bool = False) -> list[StoredArticle]:
+        query = sa.select(articles)
+        if fold_copies:
+            # One entry per group of copies: its first article stands for the others.
+            is_copy = sa.exists().where(duplicates.c.article_id == articles.c.id,
+                                        duplicates.c.duplicate_of.is_not(None))
+            query = query.where(~is_copy)
         query = (
-            sa.select(articles)
+            query
             .order_by(articles.c.sort_time.desc(), articles.c.id.desc())
             .limit(max(0, limit))
             .offset(max(0, offset))
         )
         rows = self._read("listing articles", lambda c: c.execute(query).all())
-        return [_stored_article(row) for row in rows]
+        return [stored_article(row) for row in rows]
 
     def count_articles(self) -> int:
         query = sa.select(sa.func.count()).select_from(articles)

@@ -25,6 +25,7 @@ def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) ->
         raise HTTPException(status_code=404, detail=f"There is no page {page} of articles.")
     return render(request, "index.html", {
         "articles": articles,
+        "copies": _storyline(request).store.copy_counts([a.id for a in articles]),
         "excerpts": {a.id: excerpt(" ".join(paragraphs(a.text, a.title)), 240) for a in articles},
         "page": page,
         "has_next": has_next,
@@ -38,8 +39,14 @@ def article_page(request: Request, article_id: int) -> HTMLResponse:
     article = _storyline(request).article(article_id)
     if article is None:
         raise HTTPException(status_code=404, detail=f"There is no article with id {article_id}.")
+    app = _storyline(request)
+    group = app.syndication(article_id)
+    members = {str(a.id): a for a in app.store.group_members(article_id)} if group else {}
     return render(request, "article.html", {
         "article": article,
+        "group": group,
+        "original": members.get(group.original_id) if group else None,
+        "others": [a for key, a in members.items() if key != str(article_id)],
         "show_sample_credit": article.is_sample,
     })
 
