@@ -6,6 +6,7 @@ import json
 import re
 import signal
 import threading
+import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,7 +50,8 @@ def time_limit(origin: str, seconds: float = PAGE_TIME_LIMIT_S) -> Iterator[None
         raise _PageTimeout
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer_left, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
     try:
         yield
     except _PageTimeout:
@@ -58,6 +60,10 @@ def time_limit(origin: str, seconds: float = PAGE_TIME_LIMIT_S) -> Iterator[None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left > 0:
+            # An alarm someone else had set (a caller's own limit, pytest-timeout) is set
+            # again for what is left of it: ending ours must not cancel theirs.
+            signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - started), 0.001))
 
 
 def usable_html(page_html: str) -> str:
