@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import random
+import re
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,8 +66,10 @@ def test_public_surface() -> None:
             "DuplicateIndex",
             "Match",
             "Signature",
+            "Signatures",
             "SyndicationGroup",
             "signature",
+            "signatures",
             "syndication_group",
             "syndication_original",
         ]
@@ -208,3 +215,197 @@ def test_original_without_agency_copy_is_the_earliest_complete_copy() -> None:
     assert syndication_group(members).agency == "AFP"
     with pytest.raises(ValueError, match="at least one"):
         syndication_original([])
+
+
+# --- Batches: signatures(), DuplicateIndex.add_batch() -------------------------------------------
+
+ODD_TEXTS = [
+    "",
+    "  \n\n ",
+    "Short text.",
+    "one two three four",  # fewer words than a shingle: hashed whole
+    "one two three\nfour five six",  # no paragraph of five words: hashed whole
+    "null\x00byte " * 30,  # could forge the stream's markers: takes the exact path
+    "东京都内で大規模な停電が発生し、約三十万世帯に影響が出ている。\n\n交通機関にも影響が広がっている。" * 3,
+    "İSTANBUL — “Quoted” words, U.S. don't covid-19 snake_case\u00a0nbsp\u2028line " * 12,
+]
+
+
+def _labelled(limit: int) -> list[dict]:
+    path = Path(__file__).resolve().parents[1] / "data" / "quality" / "dedupe.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:limit]]
+
+
+_M64 = 2**64 - 1
+_P = 0x100000001B3
+_NO_SPACE = re.compile(
+    r"[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
+
+
+def _mix(x: int) -> int:
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _M64
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
+
+
+def _polynomial(values: list[int] | bytes) -> int:
+    h = 0
+    for v in values:
+        h = (h * _P + v) & _M64
+    return h
+
+
+def _reference_signature(text: str) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The signature as the module docstring defines it, for one text, with ``re`` and Python ints."""
+    lowered = text.lower()
+    unspaced = bool(_NO_SPACE.search(lowered)) and (
+        len(_NO_SPACE.findall(lowered)) >= 0.3 * len(re.sub(r"\W+", "", lowered))
+    )
+    paragraphs = []
+    for paragraph in re.split(r"\n+", lowered):
+        units = list(re.sub(r"\W+", "", paragraph)) if unspaced else re.findall(r"\w+", paragraph)
+        if units:
+            paragraphs.append([_mix(_polynomial(u.encode("utf-8", "surrogatepass"))) for u in units])
+    size = 4 if unspaced else 5
+    units = sum(map(len, paragraphs))
+    shingles = [_mix(_polynomial(p[i : i + size])) for p in paragraphs for i in range(len(p) - size + 1)]
+    if not shingles and units:  # no paragraph of a shingle's length: the text hashed whole
+        shingles = [_mix(_polynomial([h for p in paragraphs for h in p]))]
+    words = int(units / 2.5) if unspaced else units
+    if not shingles:
+        return np.full(128, 0xFFFFFFFF, np.uint32), np.full((4, 64), 0xFFFFFFFF, np.uint32), words, 0
+    a, b = importlib.import_module("storyline.dedupe.signature")._permutations(128)
+    top = (np.array(shingles, dtype=np.uint64) >> np.uint64(32)).astype(np.uint32)
+    permuted = a * top[:, None] + b
+    openings = np.stack([permuted[:checkpoint, :64].min(axis=0) for checkpoint in (40, 80, 160, 320)])
+    return permuted.min(axis=0), openings, words, len({h >> 12 for h in shingles})
+
+
+def _random_text(rng: random.Random) -> str:
+    pieces = []
+    for _ in range(rng.randrange(1, 120)):
+        kind = rng.random()
+        if kind < 0.5:
+            pieces.append(rng.choice(["the", "said", "U.S.", "don't", "covid-19", "a_b", "İstanbul", "ΣΊΣΥΦΟΣ"]))
+        elif kind < 0.8:  # any code point: accents, symbols, CJK, lone surrogates, astral planes
+            top = rng.choice([0x3000, 0x110000])
+            pieces.append("".join(chr(rng.randrange(0x80, top)) for _ in range(rng.randrange(1, 6))))
+        elif kind < 0.9:
+            pieces.append(rng.choice(["\n", "\n\n", " \r\n ", "\t", "\x00", "—", "“", "\u2028", "\xa0"]))
+        else:
+            pieces.append("x" * rng.randrange(200, 700))  # longer than the batched word hash's steps
+    return rng.choice([" ", ""]).join(pieces)
+
+
+def test_signatures_follow_their_definition() -> None:
+    rng = random.Random(5)
+    texts = [*ODD_TEXTS, *(r["text"] for r in _labelled(150)), *(_random_text(rng) for _ in range(300))]
+    batch = dedupe.signatures(texts)
+    for i, text in enumerate(texts):
+        values, openings, words, shingles = _reference_signature(text)
+        assert np.array_equal(batch[i].values, values), text[:60]
+        assert np.array_equal(batch[i].openings, openings), text[:60]
+        assert (batch[i].words, batch[i].shingles) == (words, shingles), text[:60]
+
+
+def _same(a: dedupe.Signature, b: dedupe.Signature) -> bool:
+    return (np.array_equal(a.values, b.values) and np.array_equal(a.openings, b.openings)
+            and (a.words, a.shingles) == (b.words, b.shingles))
+
+
+def test_signatures_of_a_batch_are_the_signatures_one_by_one() -> None:
+    texts = [*ODD_TEXTS, *(r["text"] for r in _labelled(300)), _text(_article(7, paragraphs=300))]
+    batch = dedupe.signatures(texts)
+    assert len(batch) == len(texts)
+    assert batch.values.dtype == np.uint32
+    assert all(_same(batch[i], signature(text)) for i, text in enumerate(texts))
+    # A text's signature does not depend on the batch it is signed in.
+    halves = dedupe.Signatures.concat([dedupe.signatures(texts[1::2]), dedupe.signatures(texts[::2])])
+    order = [*range(1, len(texts), 2), *range(0, len(texts), 2)]
+    assert all(_same(halves[k], batch[i]) for k, i in enumerate(order))
+
+
+def test_signatures_in_worker_processes_are_the_same() -> None:
+    texts = [r["text"] for r in _labelled(200)]
+    parallel = dedupe.signatures(texts, processes=2)
+    assert np.array_equal(parallel.values, dedupe.signatures(texts).values)
+    assert np.array_equal(parallel.shingles, dedupe.signatures(texts).shingles)
+    assert len(dedupe.signatures([], processes=2)) == 0
+
+
+def test_add_batch_finds_what_add_finds_one_by_one() -> None:
+    records = _labelled(1200)
+    one_by_one = DuplicateIndex()
+    expected = [one_by_one.add(r["id"], r["text"]) for r in records]
+    batched = DuplicateIndex()
+    signed = dedupe.signatures([r["text"] for r in records])
+    found: list[dedupe.Match | None] = []
+    for start in range(0, len(records), 500):  # copies across batches and inside one
+        ids = [r["id"] for r in records[start : start + 500]]
+        found += batched.add_batch(ids, signed[start : start + 500])
+    assert sum(m is not None for m in expected) > 300
+    assert found == expected
+    assert [[c.doc_id for c in g] for g in batched.groups()] == [[c.doc_id for c in g] for g in one_by_one.groups()]
+
+
+def test_add_batch_keeps_credits_outlets_and_times() -> None:
+    body = _text(_article(8))
+    t0 = datetime(2024, 5, 1, 8, tzinfo=UTC)
+    index = DuplicateIndex()
+    matches = index.add_batch(["a", "b"], dedupe.signatures([body, "Dateline - " + body]),
+                              credits=[("AFP",), ()], published=[t0, None], outlets=["Agence France-Presse", "Dawn"])
+    assert matches[0] is None
+    assert matches[1] is not None
+    assert (matches[1].doc_id, matches[1].group_id) == ("a", "a")
+    assert index.group("b") == (
+        Copy("a", credits=("AFP",), outlet="Agence France-Presse", published=t0, words=signature(body).words),
+        Copy("b", outlet="Dawn", words=signature("Dateline - " + body).words),
+    )
+
+
+def test_add_batch_refuses_repeated_ids_and_mismatched_lengths_without_adding() -> None:
+    texts = [_text(_article(9)), _text(_article(10))]
+    index = DuplicateIndex()
+    index.add("x", texts[0])
+    with pytest.raises(ValueError, match="'x' is already"):
+        index.add_batch(["y", "x"], dedupe.signatures(texts))
+    with pytest.raises(ValueError, match="'y' is already"):
+        index.add_batch(["y", "y"], dedupe.signatures(texts))
+    with pytest.raises(ValueError, match="2 ids need 2 signatures"):
+        index.add_batch(["y", "z"], dedupe.signatures(texts[:1]))
+    with pytest.raises(ValueError, match="permutations"):
+        index.add_batch(["y"], dedupe.signatures(texts[:1], num_perm=256))
+    assert len(index) == 1
+    assert "y" not in index
+
+
+def test_copies_are_found_after_the_band_table_grows_and_a_text_takes_under_2_kb() -> None:
+    # 6,000 banded texts (48 entries each) outgrow the band table's first slots and relink them.
+    texts = [" ".join(f"w{seed}x{k}" for k in range(60)) for seed in range(6000)]
+    signed = dedupe.signatures(texts)
+    index = DuplicateIndex()
+    tracemalloc.start()  # numpy reports its arrays to tracemalloc
+    try:
+        index.add_batch([str(i) for i in range(len(texts))], signed)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held / len(texts) < 2048  # a million texts in 2 GB (the dict-based index took 10.5 KB)
+    assert len(index._bands._heads) > 1 << 16  # the growth this test is about
+    for i in (0, 2999, 5999):
+        match = index.add(f"copy-{i}", "Advertisement\n\n" + texts[i])
+        assert match is not None
+        assert match.doc_id == str(i)
+
+
+def test_stored_signatures_estimate_as_the_full_ones() -> None:
+    body = _article(11)
+    a, b = _text(body), _text([*body[:6], *(_article(12)[:2])])
+    index = DuplicateIndex()
+    index.add("a", a)
+    match = index.add("b", b)
+    assert match is not None
+    assert match.jaccard == pytest.approx(signature(a).jaccard(signature(b)), abs=2 / 128)
