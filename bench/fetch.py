@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -32,6 +33,15 @@ from xml.sax.saxutils import escape
 
 PARAGRAPH = ("The council met on {day} to discuss the budget for the coming year, and members said the plan "
              "would be voted on after a public consultation that starts next month in the town hall. ")
+# Each item's paragraphs are the template's words in an order of their own: 50,000 distinct
+# articles, as real feeds carry (one template would make them all copies of each other).
+WORDS = PARAGRAPH.format(day="").replace(",", "").replace(".", "").split()
+
+
+def _paragraph(rng: random.Random, day: str) -> str:
+    words = [*WORDS, *day.split()]
+    rng.shuffle(words)
+    return " ".join(words).capitalize() + "."
 
 
 def write_feeds(folder: Path, feeds: int, items: int) -> int:
@@ -42,7 +52,8 @@ def write_feeds(folder: Path, feeds: int, items: int) -> int:
         entries = []
         for i in range(items):
             when = format_datetime(now - timedelta(hours=f % 24, minutes=i * 17))
-            body = "".join(f"<p>{escape(PARAGRAPH.format(day=f'day {i}-{p}'))} Feed {f} item {i}.</p>"
+            rng = random.Random(f * items + i)
+            body = "".join(f"<p>{escape(_paragraph(rng, f'day {i}-{p}'))} Feed {f} item {i}.</p>"
                            for p in range(12))
             entries.append(
                 f"<item><title>Feed {f} story {i}: council debates budget</title>"

@@ -173,6 +173,29 @@ async def test_one_article_in_full(sample_app: Storyline, sample_client: httpx.A
     assert utc_time(body["updated"]) == stored.updated_at
 
 
+async def test_an_edited_article_shows_its_earlier_versions(app: Storyline, tmp_path: Path) -> None:
+    record = {"title": "Bridge closes", "url": "https://news.example/bridge", "outlet": "Example News",
+              "published": "2026-11-20T08:00:00Z", "text": "The old bridge closes on Monday for repairs. " * 8}
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    app.import_paths([path])
+    edited = {**record, "title": "Bridge closes for a month", "text": "The old bridge closes for a month. " * 8}
+    path.write_text(json.dumps(edited) + "\n", encoding="utf-8")
+    assert app.import_paths([path]).updated == 1
+    [article] = app.article_page(1)[0]
+
+    async with client_for(app) as client:
+        revisions = (await client.get(f"/api/articles/{article.id}/revisions")).json()
+        page = (await client.get(f"/articles/{article.id}")).text
+        missing = await client.get("/api/articles/999999/revisions")
+
+    assert [r["title"] for r in revisions] == ["Bridge closes"]
+    assert revisions[0]["text"].startswith("The old bridge closes on Monday")
+    assert utc_time(revisions[0]["replaced_at"]) >= utc_time(revisions[0]["stored_at"])
+    assert "Edited since it was first published" in page and "“Bridge closes”" in page
+    assert missing.status_code == 404
+
+
 async def test_times_are_utc_whatever_zone_the_input_used(tmp_path: Path) -> None:
     made = small_pages_app(tmp_path, [
         {"title": "Zoned", "text": "A time with an offset.", "published": "2026-03-01T09:30:00+05:30"},
@@ -251,7 +274,8 @@ async def test_openapi_lists_the_api_and_only_the_api(sample_client: httpx.Async
     schema = response.json()
 
     assert set(schema["paths"]) == {
-        "/api/articles", "/api/articles/{article_id}", "/api/stats", "/api/sources", "/healthz"
+        "/api/articles", "/api/articles/{article_id}", "/api/articles/{article_id}/revisions", "/api/stats",
+        "/api/sources", "/healthz",
     }
     assert all(set(ops) == {"get"} for ops in schema["paths"].values())
     error_ref = "#/components/schemas/ErrorResponse"

@@ -447,6 +447,32 @@ def test_robots_redirects_are_followed(fetcher: Fetcher, site: LocalHTTPServer) 
     assert not RobotsCache(fetcher).allowed(site.url("/a"))
 
 
+def test_crawl_delay_spaces_the_sites_requests(fetcher: Fetcher, site: LocalHTTPServer) -> None:
+    site.add("/robots.txt", Reply(body=ROBOTS))
+    clock = Clock()
+    limiter = HostLimiter(delay_s=0.5, clock=clock, sleep=clock.sleep)
+    robots = RobotsCache(fetcher, limiter=limiter)
+    assert robots.allowed(site.url("/news/1"))
+    starts = []
+    for _ in range(2):
+        with limiter.slot(host_of(site.url("/"))):
+            starts.append(clock.now)
+    # The robots.txt request took the first slot (at 1000.0), so the first page waits the
+    # host delay after it; from then on, the site's Crawl-delay: 3 spaces the requests.
+    assert starts == [1000.5, 1003.5]
+
+
+def test_an_hour_long_crawl_delay_is_capped(fetcher: Fetcher, site: LocalHTTPServer) -> None:
+    site.add("/robots.txt", Reply(body="User-agent: *\nCrawl-delay: 3600\n"))
+    clock = Clock()
+    limiter = HostLimiter(delay_s=0.0, clock=clock, sleep=clock.sleep)
+    assert RobotsCache(fetcher, limiter=limiter).allowed(site.url("/a"))
+    with limiter.slot(host_of(site.url("/"))):
+        assert clock.now == 1000.0
+    with limiter.slot(host_of(site.url("/"))):
+        assert clock.now == 1060.0  # a minute apart, not an hour
+
+
 # ---- per-host politeness --------------------------------------------------------------
 
 

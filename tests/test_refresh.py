@@ -411,6 +411,23 @@ def test_summary_only_items_get_their_article_page(app: Storyline, site: Site, h
     assert by_url[broken].text == "A teaser whose page answers 500."
 
 
+def test_a_stored_teasers_page_is_not_fetched_again(app: Storyline, site: Site) -> None:
+    pages = [site.serve(f"/news/{n}", Reply(body=ARTICLE_HTML.replace("ferry", f"ferry {n}"), content_type=HTML_TYPE))
+             for n in range(4)]
+    items = [rss_item(title=f"Story {n}", link=pages[n], guid=f"g{n}", summary="A teaser.") for n in range(4)]
+    feed = Switch(Reply(body=rss("Teasers", items[:3]), content_type=RSS_TYPE))
+    source = app.add_source(site.serve("/feed.xml", feed))
+    fetch_one(app, source)
+    assert [site.hits(f"/news/{n}") for n in range(4)] == [1, 1, 1, 0]
+
+    feed.reply = Reply(body=rss("Teasers", items), content_type=RSS_TYPE)  # one new item on top
+    result = fetch_one(app, source)
+
+    assert result.report.inserted == 1
+    assert [site.hits(f"/news/{n}") for n in range(4)] == [1, 1, 1, 1]
+    assert all(PAGE_ONLY_SENTENCE in a.text for a in snapshot(app)), "the full texts stay"
+
+
 def test_article_pages_are_not_fetched_when_the_setting_is_off(
     make_storyline: Callable[..., Storyline], site: Site
 ) -> None:

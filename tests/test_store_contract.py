@@ -58,6 +58,30 @@ def test_changed_article_is_updated_in_place(store: SQLStore) -> None:
     assert after.updated_at >= before.updated_at
 
 
+def test_an_edited_article_keeps_its_earlier_versions(store: SQLStore) -> None:
+    [first] = store.upsert_articles([make_article(1)])
+    store.upsert_articles([make_article(1, title="Title 1, corrected")])
+    store.upsert_articles([make_article(1, title="Title 1, corrected", text="Rewritten.", content_hash="h2")])
+    store.upsert_articles([make_article(1, title="Title 1, corrected", text="Rewritten.", content_hash="h2",
+                                        outlet="Renamed outlet")])  # not an edit of the words
+
+    revisions = store.article_revisions(first.article_id)
+
+    assert [(r.title, r.content_hash) for r in revisions] == [("Title 1", "hash-1"), ("Title 1, corrected", "hash-1")]
+    assert revisions[0].text == make_article(1).text
+    assert all(r.stored_at <= r.replaced_at for r in revisions)
+    assert revisions[0].replaced_at <= revisions[1].stored_at
+    assert store.count_articles() == 1
+    assert store.get_article(first.article_id).text == "Rewritten."
+
+
+def test_re_extraction_is_not_a_revision(store: SQLStore) -> None:
+    [first] = store.upsert_articles([make_article(1)])
+    store.upsert_articles([make_article(1, text="Cleaner text.", content_hash="h2")], revisions=False)
+    assert store.article_revisions(first.article_id) == []
+    assert store.article_revisions(987654) == []
+
+
 def test_round_trip_keeps_every_field(store: SQLStore) -> None:
     article = make_article(3, language="en", is_sample=True, licence="CC BY 2.5")
     [result] = store.upsert_articles([article])

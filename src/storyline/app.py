@@ -89,14 +89,15 @@ class Storyline:
                     self._cpu_pool = ProcessPoolExecutor(s.parse_processes, mp_context=get_context("spawn"))
                     pool = self._cpu_pool
                     run_cpu = lambda fn, *args: pool.submit(fn, *args).result()  # noqa: E731
+                limiter = HostLimiter.from_policy(fetcher.policy)
                 self._refresher = Refresher(
                     self.store, fetcher,
                     policy=RefreshPolicy(min_interval_s=s.min_refresh_interval,
                                          max_interval_s=s.max_refresh_interval,
                                          pause_after_failures=s.pause_after_failures,
                                          fetch_article_pages=s.fetch_article_pages),
-                    robots=RobotsCache(fetcher),
-                    limiter=HostLimiter.from_policy(fetcher.policy),
+                    robots=RobotsCache(fetcher, limiter=limiter),
+                    limiter=limiter,
                     run_cpu=run_cpu,
                     on_new=self.copies.fold,
                 )

@@ -153,13 +153,15 @@ def _after_store(
         store.save_raw_pages(pages)
 
 
-def _store_batch(store: Store, batch: Sequence[_Prepared], source_id: int | None, tally: _Tally) -> None:
+def _store_batch(
+    store: Store, batch: Sequence[_Prepared], source_id: int | None, tally: _Tally, *, revisions: bool = True
+) -> None:
     if not batch:
         return
     # Within one batch the same canonical URL twice is one article: the last copy wins.
     items = list({p.article.canonical_url: p for p in batch}.values())
     try:
-        results = store.upsert_articles([p.article for p in items], source_id=source_id)
+        results = store.upsert_articles([p.article for p in items], source_id=source_id, revisions=revisions)
         _after_store(store, items, results, source_id)
     except StoreUnavailableError:
         raise
@@ -169,7 +171,7 @@ def _store_batch(store: Store, batch: Sequence[_Prepared], source_id: int | None
         # One bad row fails the whole atomic batch: store one by one to find it.
         for item in items:
             try:
-                results_one = store.upsert_articles([item.article], source_id=source_id)
+                results_one = store.upsert_articles([item.article], source_id=source_id, revisions=revisions)
                 _after_store(store, [item], results_one, source_id)
             except StoreUnavailableError:
                 raise
@@ -307,7 +309,7 @@ def reprocess(store: Store, *, on_page: Callable[[str], None] | None = None) -> 
             batch.append(first)
             if on_page is not None:
                 on_page(page.origin)
-        _store_batch(store, batch, None, tally)
+        _store_batch(store, batch, None, tally, revisions=False)  # re-extraction, not an edit
     return tally.report()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +31,7 @@ import structlog
 from storyline import parse, pipeline
 from storyline.errors import FeedParseError, FetchError, HTTPStatusError, InputError, StorylineError
 from storyline.fetch import Fetcher, HostLimiter, RobotsCache, host_of
+from storyline.normalize import canonical_url
 from storyline.parse.decode import decode_text
 from storyline.store import Store
 from storyline.types import FetchResult, ImportReport, ParsedFeed, RawItem, Source, SourceKind
@@ -192,7 +194,7 @@ class Refresher:
                 url = self._move(source, fetched.final_url)
                 # The validators belong to what was parsed, not to the homepage met first.
                 result = dataclasses.replace(result, etag=fetched.etag, last_modified=fetched.last_modified)
-            items = [self._with_page(item) for item in parsed.items]
+            items = self._with_pages(source, parsed.items)
         report = pipeline.ingest_feed_items(items, self.store, source_id=source.id, run_cpu=self._run_cpu,
                                             on_new=self._on_new)
         rate = items_per_day(parsed.items, now)
@@ -268,15 +270,54 @@ class Refresher:
             return new_url
         return source.url
 
+    def _needs_page(self, item: RawItem) -> bool:
+        """Whether the feed gave only a teaser (or nothing) and the article page should be fetched."""
+        if item.html or item.text or not item.url or not self.policy.fetch_article_pages:
+            return False
+        return not (item.summary and len(item.summary.split()) >= SUMMARY_ONLY_WORDS)
+
+    def _stored_already(self, source: Source, items: Sequence[RawItem]) -> set[int]:
+        """Positions of teaser items whose article is stored and not updated since: no page fetch.
+
+        A feed that changes (one new item) lists its older items again; fetching each of their
+        pages at every refresh would hammer the site for nothing. An item the feed marks as
+        updated after we stored it is fetched again.
+        """
+        teasers = [(i, item) for i, item in enumerate(items) if self._needs_page(item)]
+        if not teasers:
+            return set()
+        known = self.store.item_articles(source.id, [item.guid for _, item in teasers if item.guid])
+        skipped = set()
+        for i, item in teasers:
+            if item.guid in known:
+                stored = self.store.get_article(known[item.guid])
+            else:
+                try:
+                    stored = self.store.get_article_by_url(canonical_url(item.url or ""))
+                except ValueError:  # a link no URL parser accepts: it is refused later, by ingest
+                    continue
+            if stored is not None and not (item.updated and item.updated > stored.updated_at):
+                skipped.add(i)
+        return skipped
+
+    def _with_pages(self, source: Source, items: Sequence[RawItem]) -> list[RawItem]:
+        """The items, each with its article page when the feed gave only a teaser, fetched a few at a time."""
+        skipped = self._stored_already(source, items)
+        wanted = [item for i, item in enumerate(items) if i not in skipped]
+        fetching = sum(self._needs_page(item) for item in wanted)
+        if fetching <= 1:
+            return [self._with_page(item) for item in wanted]
+        # As many at once as one host allows: pages usually live on the feed's host, and the
+        # host limiter still spaces them.
+        with ThreadPoolExecutor(min(fetching, self.fetcher.policy.per_host_concurrency)) as pool:
+            return list(pool.map(self._with_page, wanted))
+
     def _with_page(self, item: RawItem) -> RawItem:
         """The item with its article page's HTML when the feed gave only a teaser."""
         if item.html or item.text:
             return dataclasses.replace(item, html_is_fragment=True) if item.html else item
-        if item.summary and (len(item.summary.split()) >= SUMMARY_ONLY_WORDS or not item.url
-                             or not self.policy.fetch_article_pages):
-            return dataclasses.replace(item, html=item.summary, html_is_fragment=True)
-        if not item.url or not self.policy.fetch_article_pages:
-            return item
+        if not self._needs_page(item):
+            return dataclasses.replace(item, html=item.summary, html_is_fragment=True) if item.summary else item
         try:
             if self.robots is not None and not self.robots.allowed(item.url):
                 raise FetchError(item.url, "robots.txt asks crawlers not to fetch this page")

@@ -249,6 +249,18 @@ class DuplicateLink:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleRevision:
+    """An earlier version of an article its publisher edited: what it said, and when."""
+
+    article_id: int
+    title: str
+    text: str
+    content_hash: str
+    stored_at: datetime  # when this version was stored
+    replaced_at: datetime  # when the next version replaced it
+
+
+@dataclass(frozen=True, slots=True)
 class RawPage:
     """The HTML an article was extracted from, kept for re-extraction."""
 

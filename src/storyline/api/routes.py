@@ -13,6 +13,7 @@ from storyline.api.schemas import (
     ArticleSummary,
     ErrorResponse,
     Health,
+    RevisionOut,
     SourceOut,
     Stats,
     utc_now,
@@ -60,6 +61,18 @@ def get_article(request: Request, article_id: int) -> ArticleDetail:
     if article is None:
         raise HTTPException(status_code=404, detail=f"No article with id {article_id}.")
     return ArticleDetail.of(article)
+
+
+@router.get(
+    "/articles/{article_id}/revisions", response_model=list[RevisionOut],
+    summary="Earlier versions of an edited article", responses={**_NOT_FOUND, **_INVALID},
+)
+def get_revisions(request: Request, article_id: int) -> list[RevisionOut]:
+    """The titles and texts an article had before its publisher edited it, oldest first."""
+    app = storyline_of(request)
+    if app.article(article_id) is None:
+        raise HTTPException(status_code=404, detail=f"No article with id {article_id}.")
+    return [RevisionOut.of(r) for r in app.store.article_revisions(article_id)]
 
 
 @router.get("/stats", response_model=Stats, summary="Counts over the store")

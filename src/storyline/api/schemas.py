@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from storyline.types import Source, StoredArticle, StoreStats
+from storyline.types import ArticleRevision, Source, StoredArticle, StoreStats
 
 
 class ArticleSummary(BaseModel):
@@ -53,6 +53,20 @@ class ArticleDetail(BaseModel):
         return cls(
             **_common(article), updated=article.updated_at, licence=article.licence, text=article.text
         )
+
+
+class RevisionOut(BaseModel):
+    """An earlier version of an article its publisher edited."""
+
+    title: str
+    text: str
+    stored_at: datetime
+    replaced_at: datetime
+
+    @classmethod
+    def of(cls, revision: ArticleRevision) -> RevisionOut:
+        return cls(title=revision.title, text=revision.text, stored_at=revision.stored_at,
+                   replaced_at=revision.replaced_at)
 
 
 class ArticlePage(BaseModel):

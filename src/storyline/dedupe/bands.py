@@ -91,10 +91,13 @@ class BandTable:
         else:
             self._link(positions)
 
-    def candidates(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def candidates(
+        self, positions: np.ndarray, *, limit: int = 64
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Texts before each of ``positions`` sharing one of its bands: (query index, position, bands shared).
 
-        Sorted by query index, then by position. ``positions`` must be banded and added. Keys
+        Sorted by query index, then by position; at most ``limit`` (the newest) per band of a
+        query. ``positions`` must be banded and added. Keys
         are not checked for their band: two bands' keys agree once in 2**32, and the candidate
         that gives is verified like any other.
         """
@@ -103,18 +106,24 @@ class BandTable:
         query = np.repeat(np.arange(len(positions)), BANDS)
         flat_keys, flat_next = self._keys.reshape(-1), self._next.reshape(-1)
         pointer = self._heads[keys & np.uint32(len(self._heads) - 1)]
+        hits = np.zeros(len(pointer), dtype=np.int32)
         found_query: list[np.ndarray] = []
         found_text: list[np.ndarray] = []
         while len(pointer):  # one step down every chain at a time
-            alive = pointer != 0
+            # A band shared by thousands of texts (one template, a hostile feed) would make every
+            # query walk them all: a chain stops at its newest ``limit`` hits, which are plenty to
+            # find the group (any member will do) and keep a query's cost bounded.
+            alive = (pointer != 0) & (hits < limit)
             if not alive.all():
-                keys, before, query, pointer = keys[alive], before[alive], query[alive], pointer[alive]
+                keys, before, query, pointer, hits = (
+                    keys[alive], before[alive], query[alive], pointer[alive], hits[alive])
             entry = pointer - 1
             text = entry // BANDS
             hit = (flat_keys[entry] == keys) & (text < before)
             if hit.any():
                 found_query.append(query[hit])
                 found_text.append(text[hit])
+                hits += hit
             pointer = flat_next[entry]
         if not found_query:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)

@@ -185,7 +185,7 @@ class DuplicateIndex:
 
     def _best_matches(self, queries: np.ndarray) -> _Verified:
         """Per query position with a verified candidate, the best one (highest score, most bands, earliest)."""
-        query, old, shared = self._bands.candidates(queries)
+        query, old, shared = self._bands.candidates(queries, limit=t.MAX_CANDIDATES)
         if not len(query):  # most texts: no earlier text shares a band
             return _Verified(*(np.zeros(0, dtype=np.int64) for _ in range(4)), np.zeros(0, dtype=bool))
         order = np.lexsort((old, -shared, query))  # per query: most bands shared first

@@ -24,6 +24,7 @@ _DROP = ("script", "style", "noscript", "iframe", "form", "button", "svg", "temp
 _SAFE_TAGS = {"p", "br", "h2", "h3", "h4", "ul", "ol", "li", "blockquote", "em", "strong", "b", "i", "a", "figure",
               "figcaption", "img", "pre", "code", "table", "thead", "tbody", "tr", "td", "th"}
 _SAFE_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}}
+_ANY_WORD = re.compile(r"\w")
 
 
 def fragment_text(fragment: str, origin: str) -> str:
@@ -40,30 +41,38 @@ def fragment_text(fragment: str, origin: str) -> str:
     current: list[str] = []
 
     def flush(heading: bool = False) -> None:
-        text = " ".join("".join(current).split())
+        if not current:
+            return
+        words = "".join(current).split()
         current.clear()
-        if text and not (len(text.split()) < patterns.BOILERPLATE_MAX_WORDS
-                         and any(p.search(text) for p in patterns.BOILERPLATE_LINES)):
-            paragraphs.append(f"## {text}" if heading else text)
+        if words:
+            text = " ".join(words)
+            if not (len(words) < patterns.BOILERPLATE_MAX_WORDS
+                    and any(p.search(text) for p in patterns.BOILERPLATE_LINES)):
+                paragraphs.append(f"## {text}" if heading else text)
 
     def walk(node: etree._Element) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
+        tag = node.tag
+        if not isinstance(tag, str):
+            tag = ""
         block = tag in _BLOCKS
         if block or tag == "br":
             flush()
-        if node.text and tag:
-            current.append(node.text)
+        text = node.text
+        if text and tag:
+            current.append(text)
         for child in node:
             walk(child)
         if block:
             flush(heading=tag in _HEADINGS)
-        if node.tail:
-            current.append(node.tail)
+        tail = node.tail
+        if tail:
+            current.append(tail)
 
     walk(root)
     flush()
     text = "\n\n".join(paragraphs)
-    if not re.search(r"\w", text):
+    if not _ANY_WORD.search(text):
         raise ExtractError(origin, "the item's content has no text")
     return text
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -25,11 +26,13 @@ from urllib.robotparser import RobotFileParser
 
 from storyline.errors import FetchError, HTTPStatusError, RobotsDeniedError
 from storyline.fetch.policy import FetchPolicy
+from storyline.fetch.politeness import HostLimiter, host_of
 from storyline.types import FetchResult
 
 __all__ = ["RobotsCache"]
 
 MAX_ROBOTS_BYTES = 500 * 1024
+MAX_CRAWL_DELAY_S = 60.0
 
 
 class _Fetches(Protocol):
@@ -67,8 +70,10 @@ class RobotsCache:
         ttl_s: float = 24 * 3600,
         unreachable_ttl_s: float = 3600,
         clock: Callable[[], float] = time.monotonic,
+        limiter: HostLimiter | None = None,
     ) -> None:
         self._fetcher = fetcher
+        self._limiter = limiter
         self._ttl_s = ttl_s
         self._unreachable_ttl_s = unreachable_ttl_s
         self._clock = clock
@@ -77,8 +82,17 @@ class RobotsCache:
         self._lock = threading.Lock()
 
     def allowed(self, url: str, user_agent: str | None = None) -> bool:
-        """Whether robots.txt lets ``user_agent`` (default: the fetcher's) fetch ``url``."""
-        return self._rules(url).can_fetch(self._agent(user_agent), url)
+        """Whether robots.txt lets ``user_agent`` (default: the fetcher's) fetch ``url``.
+
+        With a ``limiter``, the site's Crawl-delay (when it names one) spaces its requests from now on.
+        """
+        rules = self._rules(url)
+        if self._limiter is not None:
+            delay = rules.crawl_delay(self._agent(user_agent))
+            # Capped: a thread waits out the delay holding the host's slot, and an hour-long
+            # delay would park fetch threads for good.
+            self._limiter.set_min_delay(host_of(url), min(float(delay), MAX_CRAWL_DELAY_S) if delay else None)
+        return rules.can_fetch(self._agent(user_agent), url)
 
     def check(self, url: str, user_agent: str | None = None) -> None:
         """Raise :class:`RobotsDeniedError` unless ``url`` may be fetched."""
@@ -124,7 +138,9 @@ class RobotsCache:
     def _fetch(self, origin: str, stale: _Entry | None) -> _Entry:
         now = self._clock()
         try:
-            result = self._fetcher.fetch(origin + "/robots.txt", accept="text/plain, */*;q=0.1")
+            # robots.txt is a request to the site like any other: it waits for a slot too.
+            with self._limiter.slot(host_of(origin)) if self._limiter is not None else nullcontext():
+                result = self._fetcher.fetch(origin + "/robots.txt", accept="text/plain, */*;q=0.1")
         except HTTPStatusError as exc:
             if 400 <= exc.status < 500 and exc.status != 429:
                 return _Entry(_parser(allow_all=True), now + self._ttl_s, good=True)

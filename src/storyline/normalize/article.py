@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from storyline.errors import ExtractError
-from storyline.normalize.text import clean_line, clean_text, content_hash, words
+from storyline.normalize.text import clean_line, clean_text, hash_and_count
 from storyline.normalize.urls import canonical_url
 from storyline.types import Article, ExtractedArticle
 
@@ -20,7 +20,7 @@ def normalize_article(item: ExtractedArticle) -> Article:
     title = clean_line(item.title)
     if not text:
         raise ExtractError(item.origin, "the article has no text after clean-up")
-    digest = content_hash(text)
+    digest, word_count = hash_and_count(text)
     # The page's own canonical URL (same site only, checked at extraction) names the
     # article better than the address it was fetched from (tracking, AMP, mobile hosts).
     canonical = next(
@@ -37,7 +37,7 @@ def normalize_article(item: ExtractedArticle) -> Article:
         published=published,
         authors=tuple(dict.fromkeys(clean_line(a) for a in item.authors if a.strip())),
         language=item.language,
-        word_count=len(words(text)),
+        word_count=word_count,
         is_sample=item.is_sample,
         licence=item.licence,
         description=clean_line(item.description) if item.description else None,

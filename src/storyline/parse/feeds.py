@@ -1,5 +1,8 @@
 """Feeds into raw items: RSS 0.9x/1.0/2.0 and Atom through feedparser, JSON Feed through json.
 
+(Plain well-formed UTF-8 RSS 2.0/1.0 and Atom 1.0 take ``storyline.parse.fastfeed``, which
+gives feedparser's own result from an lxml tree.)
+
 Each format is first read into its own shape (feedparser's dictionaries, JSON Feed's
 objects) and turned into an :class:`_Entry`; one adapter, :func:`_raw_item`, then applies
 the rules every format shares:
@@ -18,6 +21,7 @@ HTML is left as the feed wrote it: it is sanitised once, later, with nh3.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import io
 import json
 import re
@@ -37,6 +41,11 @@ from lxml import html as lxml_html
 
 from storyline.errors import FeedParseError
 from storyline.types import ParsedFeed, RawItem, SourceKind
+
+try:  # it builds on feedparser's internals: a feedparser that lacks them just means no fast path
+    from storyline.parse import fastfeed
+except ImportError:  # pragma: no cover - the tests require the fast path with the pinned feedparser
+    fastfeed = None  # type: ignore[assignment]
 
 __all__ = ["COMMON_FEED_PATHS", "FUTURE_TOLERANCE", "discover_feed_links", "looks_like_feed", "parse_feed"]
 
@@ -61,6 +70,11 @@ COMMON_FEED_PATHS: tuple[str, ...] = (
 _RELATIVE_ORIGIN = "https://relative.invalid/"
 _RELATIVE_DIR = _RELATIVE_ORIGIN + "base/"
 _XML_BASE = tuple("xml:base".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
+
+# Whether plain UTF-8 RSS 2.0/1.0 and Atom 1.0 documents skip feedparser's SAX plumbing
+# (storyline.parse.fastfeed: the same result, checked against feedparser by the tests).
+FAST_PATH = True
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 
 # Clocks drift and time zones get mislabelled by a little; a date further ahead is wrong.
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -186,14 +200,15 @@ def _read_xml_feed(
     content: bytes, url: str, content_type: str | None
 ) -> tuple[str | None, str | None, str, list[_Entry], list[str]]:
     """Site URL, title, format, entries and problems of an RSS or Atom document."""
-    try:
-        # A stream, never bytes: given bytes, feedparser first tries them as a local file name.
-        parsed = feedparser.parse(
-            io.BytesIO(content), response_headers=_response_headers(content, content_type),
-            sanitize_html=False, resolve_relative_uris=False,
-        )
-    except Exception as exc:  # feedparser reads hostile input loosely; none of its errors may escape
-        raise FeedParseError(url, f"could not be read as a feed ({type(exc).__name__})") from exc
+    headers = _response_headers(content, content_type)
+    parsed = _fast_read(content, headers) if FAST_PATH else None
+    if parsed is None:
+        try:
+            # A stream, never bytes: given bytes, feedparser first tries them as a local file name.
+            parsed = feedparser.parse(io.BytesIO(content), response_headers=headers,
+                                      sanitize_html=False, resolve_relative_uris=False)
+        except Exception as exc:  # feedparser reads hostile input loosely; none of its errors may escape
+            raise FeedParseError(url, f"could not be read as a feed ({type(exc).__name__})") from exc
     version = parsed.get("version") or ""
     raw_entries = parsed.get("entries") or []
     if not version and not raw_entries:
@@ -205,6 +220,18 @@ def _read_xml_feed(
     return site_url, _title(feed), version or "unknown", entries, [problem] if problem else []
 
 
+def _fast_read(content: bytes, headers: Mapping[str, str]) -> Mapping[str, Any] | None:
+    """feedparser's result for a plain well-formed UTF-8 RSS 2.0/1.0 or Atom 1.0 document, ~2.5x faster.
+
+    None for anything else (feedparser then reads it): see ``storyline.parse.fastfeed``.
+    """
+    if fastfeed is None:
+        return None
+    charset = _CHARSET.search(headers["content-type"])
+    return fastfeed.read(content, http_charset=charset.group(1) if charset else None,
+                         baseuri=headers.get("content-location", ""))
+
+
 def _response_headers(content: bytes, content_type: str | None) -> dict[str, str]:
     """The headers feedparser is told: XML, with the server's charset if it gave one, and our stand-in base.
 
@@ -212,7 +239,7 @@ def _response_headers(content: bytes, content_type: str | None) -> dict[str, str
     feedparser assume US-ASCII (the old RFC 3023 rule) over the XML declaration, and the
     media type itself is often wrong (feeds served as text/html).
     """
-    match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type or "", re.I)
+    match = _CHARSET.search(content_type or "")
     kind = f"application/xml; charset={match.group(1)}" if match else "application/xml"
     base = {"content-location": _RELATIVE_DIR} if any(marker in content for marker in _XML_BASE) else {}
     return {"content-type": kind, **base}
@@ -454,7 +481,9 @@ def _rebase(link: str | None, xml_base: str | None = None) -> str | None:
     A ``../`` link comes back root-relative: the stand-in cannot tell how far up it went.
     """
     if link and xml_base:
-        link = urljoin(xml_base, link)
+        # An invalid IPv6 host, say: the link is left as written, and refused later as no web URL.
+        with contextlib.suppress(ValueError):
+            link = urljoin(xml_base, link)
     if link and link.startswith(_RELATIVE_DIR):
         return link.removeprefix(_RELATIVE_DIR) or "."
     if link and link.startswith(_RELATIVE_ORIGIN):
@@ -472,7 +501,10 @@ def _web_url(base: str, link: str | None) -> str | None:
 
 
 def _is_web_url(link: str) -> bool:
-    return urlsplit(link).scheme.lower() in ("http", "https")
+    try:
+        return urlsplit(link).scheme.lower() in ("http", "https")
+    except ValueError:  # an invalid IPv6 host, say
+        return False
 
 
 def _text(value: Any) -> str | None:

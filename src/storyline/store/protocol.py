@@ -25,7 +25,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from storyline.types import Article, DuplicateLink, RawPage, Source, SourceKind, StoredArticle, StoreStats, UpsertResult
+from storyline.types import (
+    Article,
+    ArticleRevision,
+    DuplicateLink,
+    RawPage,
+    Source,
+    SourceKind,
+    StoredArticle,
+    StoreStats,
+    UpsertResult,
+)
 
 
 class Store(Protocol):
@@ -37,9 +47,17 @@ class Store(Protocol):
         ...
 
     def upsert_articles(
-        self, articles: Sequence[Article], *, source_id: int | None = None
+        self, articles: Sequence[Article], *, source_id: int | None = None, revisions: bool = True
     ) -> list[UpsertResult]:
-        """Insert or update ``articles`` by canonical URL, atomically; one result each, in order."""
+        """Insert or update ``articles`` by canonical URL, atomically; one result each, in order.
+
+        An update that changes the title or the words keeps the replaced version as a revision
+        (unless ``revisions`` is False: re-extraction refines an article, nobody edited it).
+        """
+        ...
+
+    def article_revisions(self, article_id: int) -> list[ArticleRevision]:
+        """The earlier versions of an article, oldest first (empty when it was never edited)."""
         ...
 
     def get_article(self, article_id: int) -> StoredArticle | None:

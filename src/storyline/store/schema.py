@@ -141,3 +141,18 @@ duplicates = sa.Table(
     sa.Column("similarity", sa.Float),
     sa.Index("ix_duplicates_group_id", "group_id"),
 )
+
+# Earlier versions of an article its publisher edited (same URL, other title or words): the
+# article row holds the latest; each replaced version is kept here, oldest first.
+article_revisions = sa.Table(
+    "article_revisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("stored_at", UTCDateTime, nullable=False),  # when this version was stored
+    sa.Column("replaced_at", UTCDateTime, nullable=False),  # when a newer version replaced it
+    sa.Index("ix_article_revisions_article_id", "article_id"),
+)

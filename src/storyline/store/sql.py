@@ -17,11 +17,12 @@ from storyline.errors import SchemaError, StoreError, StoreUnavailableError, Sto
 from storyline.store import migrate
 from storyline.store.engine import Engines, create_engines, display_url
 from storyline.store.rows import article_values, stored_article
-from storyline.store.schema import articles, duplicates, raw_pages, sources
+from storyline.store.schema import article_revisions, articles, duplicates, raw_pages, sources
 from storyline.store.sql_duplicates import DuplicateQueries
 from storyline.store.sql_sources import SourceQueries
 from storyline.types import (
     Article,
+    ArticleRevision,
     RawPage,
     SourceKind,
     StoredArticle,
@@ -81,12 +82,14 @@ class SQLStore(SourceQueries, DuplicateQueries):
     # -- articles -----------------------------------------------------------------------
 
     def upsert_articles(
-        self, batch: Sequence[Article], *, source_id: int | None = None
+        self, batch: Sequence[Article], *, source_id: int | None = None, revisions: bool = True
     ) -> list[UpsertResult]:
         with self._errors("storing articles"), self._engines.write() as conn:
-            return self._upsert_batch(conn, batch, source_id)
+            return self._upsert_batch(conn, batch, source_id, revisions)
 
-    def _upsert_batch(self, conn: Connection, batch: Sequence[Article], source_id: int | None) -> list[UpsertResult]:
+    def _upsert_batch(
+        self, conn: Connection, batch: Sequence[Article], source_id: int | None, revisions: bool
+    ) -> list[UpsertResult]:
         """Insert new URLs in one multi-row statement; compare and update the others one by one.
 
         (One statement per article cost ~1 ms of SQLAlchemy work each: the store was the
@@ -120,16 +123,25 @@ class SQLStore(SourceQueries, DuplicateQueries):
                 else:
                     later.append(index)  # stored already (or by a concurrent writer)
         for index in sorted(later):
-            results[index] = self._update_one(conn, batch[index], source_id, now)
+            results[index] = self._update_one(conn, batch[index], source_id, now, revisions)
         return [r for r in results if r is not None]
 
-    def _update_one(self, conn: Connection, article: Article, source_id: int | None, now: datetime) -> UpsertResult:
+    def _update_one(
+        self, conn: Connection, article: Article, source_id: int | None, now: datetime, revisions: bool
+    ) -> UpsertResult:
         values = article_values(article)
         current = conn.execute(
             sa.select(articles).where(articles.c.canonical_url == article.canonical_url)
         ).one()._mapping
         if all(_same(current[name], values[name]) for name in _COMPARED_FIELDS):
             return UpsertResult(current["id"], UpsertOutcome.UNCHANGED)
+        edited = current["title"] != values["title"] or current["content_hash"] != values["content_hash"]
+        if revisions and edited and (current["text"] or current["title"]):
+            # The publisher edited it: one article still, its earlier version kept.
+            conn.execute(article_revisions.insert().values(
+                article_id=current["id"], title=current["title"], text=current["text"],
+                content_hash=current["content_hash"], stored_at=current["updated_at"], replaced_at=now,
+            ))
         conn.execute(
             articles.update()
             .where(articles.c.id == current["id"])
@@ -146,6 +158,13 @@ class SQLStore(SourceQueries, DuplicateQueries):
         query = sa.select(articles).where(articles.c.id == article_id)
         row = self._read("reading an article", lambda c: c.execute(query).one_or_none())
         return stored_article(row) if row is not None else None
+
+    def article_revisions(self, article_id: int) -> list[ArticleRevision]:
+        query = (sa.select(article_revisions).where(article_revisions.c.article_id == article_id)
+                 .order_by(article_revisions.c.id))
+        rows = self._read("reading an article's revisions", lambda c: c.execute(query).all())
+        return [ArticleRevision(r.article_id, r.title, r.text, r.content_hash, r.stored_at, r.replaced_at)
+                for r in rows]
 
     def get_article_by_url(self, canonical_url: str) -> StoredArticle | None:
         query = sa.select(articles).where(articles.c.canonical_url == canonical_url)

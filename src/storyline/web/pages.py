@@ -47,6 +47,7 @@ def article_page(request: Request, article_id: int) -> HTMLResponse:
         "group": group,
         "original": members.get(group.original_id) if group else None,
         "others": [a for key, a in members.items() if key != str(article_id)],
+        "revisions": app.store.article_revisions(article_id),
         "show_sample_credit": article.is_sample,
     })
 
