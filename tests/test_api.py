@@ -192,7 +192,8 @@ async def test_an_edited_article_shows_its_earlier_versions(app: Storyline, tmp_
     assert [r["title"] for r in revisions] == ["Bridge closes"]
     assert revisions[0]["text"].startswith("The old bridge closes on Monday")
     assert utc_time(revisions[0]["replaced_at"]) >= utc_time(revisions[0]["stored_at"])
-    assert "Edited since it was first published" in page and "“Bridge closes”" in page
+    assert "Edited since it was first published" in page
+    assert "“Bridge closes”" in page
     assert missing.status_code == 404
 
 
