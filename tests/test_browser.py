@@ -175,23 +175,46 @@ def test_home_page_shows_the_sample_with_its_credit(
     assert response is not None
     assert response.status == 200
 
-    expected = [a.title for a in sample_app.article_page(1)[0]]
-    titles = [" ".join(t.split()) for t in page.locator("li.article-item h2").all_inner_texts()]
+    expected = [card.lead.title for card in sample_app.top_stories(1)[0]]
+    titles = [" ".join(t.split()) for t in page.locator("li.story-item h2").all_inner_texts()]
     assert titles == expected
     footer = page.locator("footer.site")
     assert "Wikinews" in footer.inner_text()
     assert footer.locator('a[href="https://creativecommons.org/licenses/by/2.5/"]').count() == 1
     # The stylesheet loaded and applied: the list has no bullets.
-    assert page.locator("ol.articles").evaluate("el => getComputedStyle(el).listStyleType") == "none"
+    assert page.locator("ol.stories").evaluate("el => getComputedStyle(el).listStyleType") == "none"
 
     save_shot(page, tmp_path, "home.png")
+    assert not outbound.blocked
+
+
+def test_clicking_a_story_opens_its_coverage(
+    page: Page, live_server: LiveServer, sample_app: Storyline, outbound: Outbound, tmp_path: Path
+) -> None:
+    page.goto(live_server.base_url + "/")
+    first = page.locator("li.story-item h2 a").first
+    title = " ".join(first.inner_text().split())
+    with page.expect_navigation():
+        first.click()
+
+    story_id = int(urlsplit(page.url).path.rsplit("/", 1)[1])
+    view = sample_app.story(story_id)
+    assert view is not None
+    assert " ".join(page.locator("h1").inner_text().split()) == title == view.title
+    assert page.locator("li.report").count() == len(view.reports)
+    assert page.locator(".timeline li").count() == len(view.timeline)
+    save_shot(page, tmp_path, "story.png")
+    with page.expect_navigation():
+        page.locator("li.report h3 a").first.click()
+    assert urlsplit(page.url).path.startswith("/articles/")
+    assert page.locator(f'a[href="/stories/{story_id}"]').count() == 1, "the article leads back to its story"
     assert not outbound.blocked
 
 
 def test_clicking_an_article_opens_its_page(
     page: Page, live_server: LiveServer, sample_app: Storyline, outbound: Outbound, tmp_path: Path
 ) -> None:
-    page.goto(live_server.base_url + "/")
+    page.goto(live_server.base_url + "/latest")
     first = page.locator("li.article-item h2 a").first
     title = " ".join(first.inner_text().split())
     with page.expect_navigation():
@@ -230,7 +253,7 @@ def test_not_found_page_renders_and_leads_home(
     with page.expect_navigation():
         page.locator('main a[href="/"]').click()
     assert urlsplit(page.url).path == "/"
-    assert page.locator("li.article-item").count() > 0
+    assert page.locator("li.story-item").count() > 0
     assert not outbound.blocked
 
 
@@ -245,7 +268,10 @@ def test_reading_works_without_javascript(
             page.locator("a[rel=next]").click()
         assert urlsplit(page.url).query == "page=2"
         with page.expect_navigation():
-            page.locator("li.article-item h2 a").first.click()
+            page.locator("li.story-item h2 a").first.click()
+        assert page.locator("li.report").count() > 0
+        with page.expect_navigation():
+            page.locator("li.report h3 a").first.click()
         assert page.locator("h1").count() == 1
         save_shot(page, tmp_path, "article-no-js.png")
     finally:
@@ -255,7 +281,7 @@ def test_reading_works_without_javascript(
 
 def test_outbound_links_are_not_followed(page: Page, live_server: LiveServer, outbound: Outbound) -> None:
     # The guard itself: following the article's link to its outlet is aborted and recorded.
-    page.goto(live_server.base_url + "/")
+    page.goto(live_server.base_url + "/latest")
     with page.expect_navigation():
         page.locator("li.article-item h2 a").first.click()
     source = page.locator(".article-foot a").first.get_attribute("href")

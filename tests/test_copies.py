@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -72,9 +73,13 @@ def test_home_lists_a_group_once_and_the_article_page_credits_the_agency(copies_
             assert response.status_code == 200
             return response.text
 
+    latest = asyncio.run(fetch("/latest"))
+    assert latest.count('class="article-item"') == 2  # the wire story once, the local story once
+    assert "+2 copies" in latest
     home = asyncio.run(fetch("/"))
-    assert home.count('class="article-item"') == 2  # the wire story once, the local story once
-    assert "+2 copies" in home
+    assert home.count('class="story-item"') == 2  # two events: two stories
+    home_text = " ".join(re.sub(r"<[^>]+>", "", home).split())
+    assert "1 report carried by 3 outlets · 2 copies folded" in home_text
     page = asyncio.run(fetch(f"/articles/{_id(copies_app, 'Dawn')}"))
     assert "AFP report" in page
     assert "carried by" in page

@@ -10,7 +10,7 @@ import pytest
 
 from storyline.errors import StoreError
 from storyline.store import SQLStore, open_store
-from storyline.types import Article, SourceKind, UpsertOutcome
+from storyline.types import Article, DuplicateLink, SourceKind, StoryLink, UpsertOutcome
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -211,3 +211,60 @@ def test_raw_pages_are_kept_compressed_and_pruned_by_age(store: SQLStore) -> Non
     assert store.prune_raw_pages(datetime(2024, 3, 1, tzinfo=UTC)) == 1
     assert [p.origin for p in store.raw_pages()] == ["b"]
     assert store.count_articles() == 2  # articles stay
+
+
+# -- stories -----------------------------------------------------------------------------------
+
+
+def test_story_links_merges_and_related(store: SQLStore) -> None:
+    ids = [r.article_id for r in store.upsert_articles([make_article(n, outlet=f"Outlet {n % 2}") for n in range(4)])]
+    store.save_story_links([StoryLink(ids[0], 10, 0.0), StoryLink(ids[1], 10, 0.9), StoryLink(ids[2], 11, 0.0)],
+                           related={10: [(11, 1.0)], 11: [(10, 1.0), (11, 0.5)]})
+    assert store.stories_of(ids) == {ids[0]: 10, ids[1]: 10, ids[2]: 11}
+    assert store.related_stories(10) == [(11, 1.0)]
+    assert store.related_stories(11) == [(10, 1.0)], "a story is not related to itself"
+    assert sorted(store.related_among([10])) == [(10, 11), (11, 10)]
+
+    store.save_story_links([StoryLink(ids[3], 12, 0.0)], merges=[(11, 10)])
+
+    assert store.stories_of(ids) == {ids[0]: 10, ids[1]: 10, ids[2]: 10, ids[3]: 12}
+    assert (store.resolve_story(11), store.resolve_story(10), store.resolve_story(99)) == (10, 10, None)
+    assert store.related_stories(10) == []
+    assert [a.id for a in store.story_articles(10)] == ids[:3]
+    store.save_story_links([], merges=[(10, 12)])
+    assert store.resolve_story(11) == 12, "redirects follow later merges"
+
+
+def test_story_stats_count_copies_once(store: SQLStore) -> None:
+    ids = [r.article_id for r in store.upsert_articles([make_article(n, outlet=f"Outlet {n}") for n in range(3)])]
+    store.save_duplicates([DuplicateLink(ids[0], ids[0], None),
+                           DuplicateLink(ids[1], ids[0], ids[0], "near-duplicate")])
+    store.save_story_links([StoryLink(i, 5, 0.5) for i in ids])
+
+    [stats] = store.story_stats(since=T0 - timedelta(days=1), recent_since=T0 + timedelta(minutes=2))
+
+    assert (stats.story_id, stats.articles, stats.reports, stats.outlets) == (5, 3, 2, 3)
+    assert (stats.first_seen, stats.last_seen) == (T0, T0 + timedelta(minutes=2))
+    assert stats.recent == 1
+    assert stats.lead_article_id == ids[0]
+    assert store.copied_from(ids) == {ids[1]: ids[0]}
+    assert store.story_stats(since=T0 + timedelta(days=1), recent_since=T0) == []
+    assert [a.id for a in store.get_articles([ids[2], ids[0], 99999])] == [ids[0], ids[2]]
+    assert [a.id for a in store.unassigned_articles()] == []
+    assert [a.id for a in store.articles_after(ids[0])] == ids[1:]
+
+
+def test_embeddings_and_the_cluster_checkpoint(store: SQLStore) -> None:
+    assert store.get_embeddings("m", ["a"]) == {}
+    store.put_embeddings("m", {"a": b"\x00\x01", "b": b"\x02"})
+    store.put_embeddings("m", {"a": b"other"})  # a key keeps its first vector
+    assert store.get_embeddings("m", ["a", "b", "c"]) == {"a": b"\x00\x01", "b": b"\x02"}
+    assert store.get_embeddings("other-model", ["a"]) == {}
+    keys = [f"k{i}" for i in range(1200)]  # more than one statement's worth of parameters
+    store.put_embeddings("m", dict.fromkeys(keys, b"v"))
+    assert len(store.get_embeddings("m", keys)) == 1200
+
+    assert store.load_cluster_state() is None
+    store.save_cluster_state(7, b"state one")
+    store.save_cluster_state(9, b"state two")
+    assert store.load_cluster_state() == (9, b"state two")

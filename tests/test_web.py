@@ -95,7 +95,7 @@ def newest_article(app: Storyline) -> StoredArticle:
 # -- home page -------------------------------------------------------------------------
 
 
-async def test_home_lists_articles_newest_first_with_outlet_and_time(
+async def test_latest_lists_articles_newest_first_with_outlet_and_time(
     app: Storyline, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
@@ -108,7 +108,7 @@ async def test_home_lists_articles_newest_first_with_outlet_and_time(
          "source": "Gamma Daily", "published": (now - timedelta(hours=3, minutes=1)).isoformat()},
     ])
 
-    page = parse(await client.get("/"))
+    page = parse(await client.get("/latest"))
 
     items = css(page, "li.article-item")
     assert [text_of(css(i, "h2")[0]) for i in items] == ["Newest story", "Middle story", "Older story"]
@@ -123,10 +123,10 @@ async def test_home_lists_articles_newest_first_with_outlet_and_time(
         assert css(item, "h2 a")[0].get("href") == f"/articles/{stored.id}"
 
 
-async def test_home_of_the_sample_is_newest_first(
+async def test_latest_of_the_sample_is_newest_first(
     sample_app: Storyline, sample_client: httpx.AsyncClient
 ) -> None:
-    response = await sample_client.get("/")
+    response = await sample_client.get("/latest")
     assert response.status_code == 200
     page = parse(response)
 
@@ -147,7 +147,8 @@ async def test_empty_home_says_how_to_get_articles(client: httpx.AsyncClient) ->
     response = await client.get("/")
     assert response.status_code == 200
     main = text_of(css(parse(response), "main")[0])
-    assert "No articles yet" in main
+    assert "No stories yet" in main
+    assert "storyline sources add" in main
     assert "storyline import" in main
     assert "storyline sample load" in main
     assert SAMPLE_CREDIT not in response.text
@@ -159,8 +160,8 @@ async def test_empty_home_says_how_to_get_articles(client: httpx.AsyncClient) ->
 async def test_second_page_continues_the_first(
     sample_app: Storyline, sample_client: httpx.AsyncClient
 ) -> None:
-    first = parse(await sample_client.get("/"))
-    second_response = await sample_client.get("/?page=2")
+    first = parse(await sample_client.get("/latest"))
+    second_response = await sample_client.get("/latest?page=2")
     assert second_response.status_code == 200
     second = parse(second_response)
 
@@ -170,9 +171,9 @@ async def test_second_page_continues_the_first(
         a.title for a in sample_app.article_page(2)[0]
     ]
     assert not css(first, "a[rel=prev]")
-    assert css(first, "a[rel=next]")[0].get("href") == "/?page=2"
-    assert css(second, "a[rel=prev]")[0].get("href") == "/?page=1"
-    assert css(second, "a[rel=next]")[0].get("href") == "/?page=3"
+    assert css(first, "a[rel=next]")[0].get("href") == "/latest?page=2"
+    assert css(second, "a[rel=prev]")[0].get("href") == "/latest?page=1"
+    assert css(second, "a[rel=next]")[0].get("href") == "/latest?page=3"
     # The last article of page 1 is older than (or as old as) the first of page 2.
     last_of_first = css(first, "li.article-item time")[-1].get("datetime")
     first_of_second = css(second, "li.article-item time")[0].get("datetime")
@@ -187,12 +188,12 @@ async def test_last_page_has_no_next_link_and_the_page_after_it_is_a_404(
     assert count < sample_app.stats().articles
     last = -(-count // sample_app.settings.page_size)
 
-    last_page = parse(await sample_client.get(f"/?page={last}"))
+    last_page = parse(await sample_client.get(f"/latest?page={last}"))
     assert css(last_page, "li.article-item")
     assert not css(last_page, "a[rel=next]")
-    assert css(last_page, "a[rel=prev]")[0].get("href") == f"/?page={last - 1}"
+    assert css(last_page, "a[rel=prev]")[0].get("href") == f"/latest?page={last - 1}"
 
-    response = await sample_client.get(f"/?page={last + 1}")
+    response = await sample_client.get(f"/latest?page={last + 1}")
     assert response.status_code == 404
     error = parse(response)
     assert f"no page {last + 1}" in text_of(css(error, "main")[0])
@@ -273,7 +274,7 @@ async def test_a_title_repeated_at_the_top_of_the_text_is_shown_once(
     assert body[2] == "Putin-Zelenskyy meeting?"
     assert len(body) == 4
 
-    home = parse(await client.get("/"))
+    home = parse(await client.get("/latest"))
     assert text_of(css(home, ".excerpt")[0]).startswith("MOSCOW:")
 
 

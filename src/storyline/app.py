@@ -16,15 +16,19 @@ from pathlib import Path
 import structlog
 
 from storyline import __version__, pipeline, subscriptions
+from storyline.cluster import ClusterSettings
 from storyline.config import Settings
 from storyline.dedupe import SyndicationGroup
 from storyline.dedupe_run import CopyFolder, dedupe_records, read_records, syndication_of
+from storyline.embed import embedder_from_settings
 from storyline.errors import ConfigError, InputError, StorylineError
 from storyline.fetch import Fetcher, FetchPolicy, HostLimiter, RobotsCache, make_user_agent
 from storyline.refresh import Refresher, RefreshPolicy, RefreshResult
 from storyline.scheduler import Scheduler, refresh_all
 from storyline.store import Store, open_store
-from storyline.types import ExtractedArticle, ImportReport, Source, SourceKind, StoredArticle, StoreStats
+from storyline.stories_read import StoryCard, StoryView, home_stories, story_view
+from storyline.stories_run import StoredEmbeddings, StoryAssigner
+from storyline.types import Article, ExtractedArticle, ImportReport, Source, SourceKind, StoredArticle, StoreStats
 
 __all__ = ["Storyline", "dedupe_records", "extract_paths", "make_app", "read_records"]
 
@@ -42,6 +46,7 @@ class Storyline:
         self._cpu_pool: ProcessPoolExecutor | None = None
         self._scheduler: Scheduler | None = None
         self._copies: CopyFolder | None = None
+        self._stories: StoryAssigner | None = None
         self._lock = threading.RLock()  # properties that build on each other take it in turn
 
     # -- duplicates ---------------------------------------------------------------------
@@ -53,6 +58,24 @@ class Storyline:
             if self._copies is None:
                 self._copies = CopyFolder(self.store)
             return self._copies
+
+    def _after_store(self, new: Sequence[tuple[int, Article]]) -> None:
+        """The stages after an article is stored: its copies are folded, then it joins a story."""
+        self.copies.fold(new)
+        if self.settings.stories:
+            self.stories.submit([article_id for article_id, _ in new])
+
+    @property
+    def stories(self) -> StoryAssigner:
+        """The story stage of ingest (its clusterer is restored on first use)."""
+        with self._lock:
+            if self._stories is None:
+                settings = self.settings
+                self._stories = StoryAssigner(
+                    self.store, lambda: embedder_from_settings(settings, StoredEmbeddings(self.store)),
+                    settings=ClusterSettings(window_days=float(settings.story_window_days)),
+                )
+            return self._stories
 
     def syndication(self, article_id: int) -> SyndicationGroup | None:
         """The group of copies an article belongs to: original, agency, carrying outlets."""
@@ -99,7 +122,7 @@ class Storyline:
                     robots=RobotsCache(fetcher, limiter=limiter),
                     limiter=limiter,
                     run_cpu=run_cpu,
-                    on_new=self.copies.fold,
+                    on_new=self._after_store,
                 )
             return self._refresher
 
@@ -169,6 +192,14 @@ class Storyline:
         rows = self.store.latest_articles(limit=size + 1, offset=(max(page, 1) - 1) * size, fold_copies=True)
         return rows[:size], len(rows) > size
 
+    def top_stories(self, page: int = 1) -> tuple[list[StoryCard], bool]:
+        """One page (from 1) of stories, best first (``storyline.ranking``), and whether more follow."""
+        return home_stories(self.store, page=page, page_size=self.settings.page_size)
+
+    def story(self, story_id: int) -> StoryView | None:
+        """One story's reports, timeline, outlets and related stories (None: no such story)."""
+        return story_view(self.store, story_id)
+
     def article(self, article_id: int) -> StoredArticle | None:
         """The article with ``article_id``, or None."""
         return self.store.get_article(article_id)
@@ -195,8 +226,16 @@ class Storyline:
         on_file: Callable[[Path], None] | None = None,
         on_total: Callable[[int], None] | None = None,
     ) -> ImportReport:
-        """Import files and folders; see :func:`storyline.pipeline.import_paths`."""
-        return pipeline.import_paths(paths, self.store, on_file=on_file, on_total=on_total, on_new=self.copies.fold)
+        """Import files and folders (see :func:`storyline.pipeline.import_paths`); their stories are ready after."""
+        report = pipeline.import_paths(paths, self.store, on_file=on_file, on_total=on_total,
+                                       on_new=self._after_store)
+        self.wait_for_stories()
+        return report
+
+    def wait_for_stories(self) -> None:
+        """Wait until every stored article has its story (they are assigned in the background)."""
+        if self._stories is not None:
+            self._stories.drain()
 
     def load_sample(
         self,
@@ -210,10 +249,12 @@ class Storyline:
             raise InputError(str(sample_dir), "the bundled sample is missing",
                              hint="Set sample_dir to the folder holding Storyline's data/sample.")
         # Only the data files: the folder also holds the sample's licence and source notes.
-        return pipeline.import_paths(
+        report = pipeline.import_paths(
             sorted(sample_dir.glob("*.jsonl")), self.store, source_kind=SourceKind.SAMPLE, on_file=on_file,
-            on_total=on_total, on_new=self.copies.fold,
+            on_total=on_total, on_new=self._after_store,
         )
+        self.wait_for_stories()
+        return report
 
     def remove_sample(self) -> int:
         """Delete the sample's articles; returns how many were deleted."""
@@ -237,6 +278,11 @@ class Storyline:
         """Stop background work, then release the HTTP client, worker processes and the store."""
         if self._scheduler is not None:
             self._scheduler.stop()
+        if self._stories is not None:
+            try:
+                self._stories.stop()
+            except StorylineError as exc:  # the next start replays from the previous checkpoint
+                log.warning("stories_checkpoint_failed", error=str(exc))
         if self._fetcher is not None:
             self._fetcher.close()
         if self._cpu_pool is not None:

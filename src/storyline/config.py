@@ -66,6 +66,23 @@ def _parse_port(text: str) -> int:
     return value
 
 
+def _parse_thread_count(text: str) -> int:
+    value = _parse_int(text)
+    if value < 0:
+        raise ValueError(f"expected 0 (one per core) or more threads, got {text!r}")
+    return value
+
+
+EMBEDDERS = ("onnx", "sentence-transformers", "openai")
+
+
+def _parse_embedder(text: str) -> str:
+    name = text.strip().lower()
+    if name not in EMBEDDERS:
+        raise ValueError(f"expected one of {', '.join(EMBEDDERS)}, got {text!r}")
+    return name
+
+
 def _parse_log_level(text: str) -> str:
     level = text.strip().lower()
     if level not in {"debug", "info", "warning", "error"}:
@@ -153,6 +170,31 @@ SETTINGS: tuple[Setting, ...] = (
         "Size of the SQLite reader connection pool (writes always go through one connection).",
         _parse_positive_int,
     ),
+    Setting("stories", "true", "Group articles into stories as they arrive (embeds each article).", _parse_bool),
+    Setting("story_window_days", "30", "Days a story stays open to new articles after its latest one.",
+            _parse_positive_int),
+    Setting(
+        "embedder",
+        "onnx",
+        "How articles are embedded: `onnx` (the bundled all-MiniLM-L6-v2, offline), `sentence-transformers` "
+        "(a local model folder; needs torch and sentence-transformers installed) or `openai` (an "
+        "OpenAI-compatible `/embeddings` server).",
+        _parse_embedder,
+    ),
+    Setting(
+        "embedder_model",
+        "",
+        "For `onnx`: a folder with `model.onnx` and `tokenizer.json` (empty: the bundled model). For "
+        "`sentence-transformers`: the model folder. For `openai`: the model name (required).",
+    ),
+    Setting("embedder_url", "", "Base URL of the `openai` embedder, e.g. `http://127.0.0.1:8080/v1`."),
+    Setting("embedder_api_key", "", "API key sent as a Bearer token to the `openai` embedder (empty: none)."),
+    Setting(
+        "embedder_threads",
+        "0",
+        "Threads the `onnx` embedder computes with (0: one per core).",
+        _parse_thread_count,
+    ),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -185,6 +227,13 @@ class Settings:
     fetch_article_pages: bool
     raw_page_retention_days: int
     sqlite_readers: int
+    stories: bool
+    story_window_days: int
+    embedder: str
+    embedder_model: str
+    embedder_url: str
+    embedder_api_key: str = dataclasses.field(repr=False)  # a secret: kept out of logs and tracebacks
+    embedder_threads: int
 
     @property
     def resolved_database_url(self) -> str:

@@ -20,6 +20,7 @@ so callers catch our types, never a library's::
     │   └── HTTPStatusError        the server answered with an error status (``status``)
     ├── FeedParseError             a fetched document is not a feed, sitemap or OPML we can read
     ├── ExtractError               no article could be extracted from a page
+    ├── EmbeddingError             texts could not be embedded (model missing, embedding server failed)
     └── StoreError                 the store failed
         ├── StoreUnavailableError  the database cannot be reached or opened
         └── SchemaError            the database schema is newer or older than this code
@@ -34,6 +35,7 @@ __all__ = [
     "BlockedAddressError",
     "ConfigError",
     "DecodeError",
+    "EmbeddingError",
     "EmptyInputError",
     "ExtractError",
     "FeedParseError",
@@ -168,6 +170,12 @@ class ExtractError(StorylineError):
     """No article could be extracted from a page."""
 
     default_hint = "The page may be empty, not an article, or rendered by JavaScript."
+
+
+class EmbeddingError(StorylineError):
+    """Texts could not be embedded: the model is missing or broken, or the embedding server failed."""
+
+    default_hint = "Check the embedder settings (embedder, embedder_model, embedder_url); see docs/configuration.md."
 
 
 class StoreError(StorylineError):

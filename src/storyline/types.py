@@ -261,6 +261,29 @@ class ArticleRevision:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryLink:
+    """An article's place in a story."""
+
+    article_id: int
+    story_id: int
+    score: float  # the clusterer's join probability (1.0 for a copy, which follows its original)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryStats:
+    """A story's coverage, as the home page ranks it (copies of one report count once)."""
+
+    story_id: int
+    articles: int  # stored articles, copies included
+    reports: int  # distinct reports: a group of copies is one
+    outlets: int  # distinct outlets
+    first_seen: datetime
+    last_seen: datetime
+    recent: int  # reports in the recent window (momentum)
+    lead_article_id: int | None  # its first report (not a copy)
+
+
+@dataclass(frozen=True, slots=True)
 class RawPage:
     """The HTML an article was extracted from, kept for re-extraction."""
 

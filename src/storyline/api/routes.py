@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
 
 from storyline import __version__
 from storyline.api.schemas import (
@@ -16,6 +17,9 @@ from storyline.api.schemas import (
     RevisionOut,
     SourceOut,
     Stats,
+    StoryDetail,
+    StoryPage,
+    StorySummary,
     utc_now,
 )
 from storyline.app import Storyline
@@ -61,6 +65,33 @@ def get_article(request: Request, article_id: int) -> ArticleDetail:
     if article is None:
         raise HTTPException(status_code=404, detail=f"No article with id {article_id}.")
     return ArticleDetail.of(article)
+
+
+@router.get("/stories", response_model=StoryPage, summary="Top stories, best first", responses=_INVALID)
+def list_stories(request: Request, page: PageNumber = 1) -> StoryPage:
+    """One page of stories ranked by outlets, momentum, freshness and diversity; past the last page, empty."""
+    app = storyline_of(request)
+    cards, has_next = app.top_stories(page)
+    next_url = str(request.url.include_query_params(page=page + 1)) if has_next else None
+    return StoryPage(page=page, page_size=app.settings.page_size, stories=[StorySummary.of(c) for c in cards],
+                     next=next_url)
+
+
+@router.get(
+    "/stories/{story_id}", response_model=StoryDetail, summary="One story",
+    responses={**_INVALID, 404: {"model": ErrorResponse, "description": "There is no such story."},
+               301: {"description": "The story was merged into another: Location names it."}},
+)
+def get_story(request: Request, story_id: int) -> StoryDetail | RedirectResponse:
+    """A story's reports, timeline, outlets and related stories. A merged story redirects (301)."""
+    app = storyline_of(request)
+    current = app.store.resolve_story(story_id)
+    if current is not None and current != story_id:
+        return RedirectResponse(f"/api/stories/{current}", status_code=301)
+    view = app.story(story_id) if current is not None else None
+    if view is None:
+        raise HTTPException(status_code=404, detail=f"No story with id {story_id}.")
+    return StoryDetail.of(view)
 
 
 @router.get(

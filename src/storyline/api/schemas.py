@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
+from storyline.stories_read import StoryCard, StoryView
 from storyline.types import ArticleRevision, Source, StoredArticle, StoreStats
 
 
@@ -52,6 +53,73 @@ class ArticleDetail(BaseModel):
     def of(cls, article: StoredArticle) -> ArticleDetail:
         return cls(
             **_common(article), updated=article.updated_at, licence=article.licence, text=article.text
+        )
+
+
+class StorySummary(BaseModel):
+    """A story in a list: its lead report and its coverage."""
+
+    id: int
+    title: str = Field(description="The lead report's headline.")
+    lead: ArticleSummary
+    headlines: list[ArticleSummary] = Field(description="A few other reports, newest first.")
+    articles: int = Field(description="Articles in the story, copies included.")
+    reports: int = Field(description="Distinct reports: copies of one wire report count once.")
+    outlets: list[str] = Field(description="Outlets that covered it, most articles first.")
+    first_seen: datetime
+    last_seen: datetime
+
+    @classmethod
+    def of(cls, card: StoryCard) -> StorySummary:
+        return cls(id=card.story_id, title=card.lead.title, lead=ArticleSummary.of(card.lead),
+                   headlines=[ArticleSummary.of(a) for a in card.others], articles=card.stats.articles,
+                   reports=card.stats.reports, outlets=list(card.outlets), first_seen=card.stats.first_seen,
+                   last_seen=card.stats.last_seen)
+
+
+class StoryPage(BaseModel):
+    """One page of stories, best first (see the ranking in the docs)."""
+
+    page: int
+    page_size: int
+    stories: list[StorySummary]
+    next: str | None = Field(description="URL of the next page, or null on the last one.")
+
+
+class ReportOut(BaseModel):
+    """One report of a story, with the outlets that carried a copy of it."""
+
+    article: ArticleSummary
+    copies: list[ArticleSummary]
+    outlets: list[str]
+
+
+class RelatedStory(BaseModel):
+    id: int
+    title: str
+
+
+class StoryDetail(BaseModel):
+    """One story: every report, the timeline, the outlets and related stories."""
+
+    id: int
+    title: str
+    reports: list[ReportOut] = Field(description="Newest first; copies folded under the report they copy.")
+    timeline: list[ArticleSummary] = Field(description="Every article, oldest first.")
+    outlets: dict[str, int] = Field(description="Articles per outlet.")
+    related: list[RelatedStory]
+    first_seen: datetime
+    last_seen: datetime
+
+    @classmethod
+    def of(cls, view: StoryView) -> StoryDetail:
+        return cls(
+            id=view.story_id, title=view.title,
+            reports=[ReportOut(article=ArticleSummary.of(r.article), copies=[ArticleSummary.of(c) for c in r.copies],
+                               outlets=list(r.outlets)) for r in view.reports],
+            timeline=[ArticleSummary.of(a) for a in view.timeline], outlets=dict(view.outlets),
+            related=[RelatedStory(id=i, title=t) for i, t in view.related],
+            first_seen=view.first_seen, last_seen=view.last_seen,
         )
 
 

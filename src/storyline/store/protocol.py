@@ -21,7 +21,7 @@ Guarantees, for every implementation:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -34,6 +34,8 @@ from storyline.types import (
     SourceKind,
     StoredArticle,
     StoreStats,
+    StoryLink,
+    StoryStats,
     UpsertResult,
 )
 
@@ -151,6 +153,80 @@ class Store(Protocol):
 
     def copy_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
         """For the group roots among ``article_ids``: how many other copies each group has."""
+        ...
+
+    # -- stories ---------------------------------------------------------------------------
+
+    def save_story_links(
+        self,
+        links: Sequence[StoryLink],
+        *,
+        merges: Sequence[tuple[int, int]] = (),
+        related: Mapping[int, Sequence[tuple[int, float]]] | None = None,
+    ) -> None:
+        """Record, atomically, articles' stories, merges (old id, id it joined) and related stories.
+
+        A merged story's articles move to the story it joined; its id keeps redirecting there.
+        ``related`` replaces the related stories of each story it names.
+        """
+        ...
+
+    def stories_of(self, article_ids: Sequence[int]) -> dict[int, int]:
+        """The story of each of ``article_ids`` that has one."""
+        ...
+
+    def resolve_story(self, story_id: int) -> int | None:
+        """The story ``story_id`` is now (following merges); None when there is no such story."""
+        ...
+
+    def story_articles(self, story_id: int) -> list[StoredArticle]:
+        """A story's articles, oldest first."""
+        ...
+
+    def related_stories(self, story_id: int) -> list[tuple[int, float]]:
+        """A story's related stories (not merged away) with their similarity, most similar first."""
+        ...
+
+    def related_among(self, story_ids: Sequence[int]) -> list[tuple[int, int]]:
+        """(story, related story) pairs that name any of ``story_ids``."""
+        ...
+
+    def story_stats(
+        self, *, since: datetime, recent_since: datetime, limit: int = 2_000, story_ids: Sequence[int] | None = None
+    ) -> list[StoryStats]:
+        """Coverage of the stories with an article since ``since`` (or of ``story_ids``), latest first."""
+        ...
+
+    def unassigned_articles(self, *, after_id: int = 0, limit: int = 500) -> list[StoredArticle]:
+        """Articles with no story yet, by id, after ``after_id``."""
+        ...
+
+    def get_articles(self, article_ids: Sequence[int]) -> list[StoredArticle]:
+        """The articles of ``article_ids`` that exist, by id."""
+        ...
+
+    def copied_from(self, article_ids: Sequence[int]) -> dict[int, int]:
+        """For each of ``article_ids`` that is a copy: the article it copies."""
+        ...
+
+    def articles_after(self, after_id: int, *, limit: int = 500) -> list[StoredArticle]:
+        """Articles with an id above ``after_id``, by id."""
+        ...
+
+    def get_embeddings(self, model: str, keys: Sequence[str]) -> dict[str, bytes]:
+        """Cached embeddings of ``model`` by text key (those found)."""
+        ...
+
+    def put_embeddings(self, model: str, vectors: Mapping[str, bytes]) -> None:
+        """Cache embeddings of ``model`` by text key (existing keys are kept)."""
+        ...
+
+    def save_cluster_state(self, last_article_id: int, state: bytes) -> None:
+        """Replace the story clusterer's checkpoint."""
+        ...
+
+    def load_cluster_state(self) -> tuple[int, bytes] | None:
+        """The last checkpoint of the story clusterer: last article id it had seen, and its state."""
         ...
 
     def close(self) -> None:

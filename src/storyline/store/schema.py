@@ -156,3 +156,54 @@ article_revisions = sa.Table(
     sa.Column("replaced_at", UTCDateTime, nullable=False),  # when a newer version replaced it
     sa.Index("ix_article_revisions_article_id", "article_id"),
 )
+
+# Stories: a story is named by the id the clusterer gave it. A merged story keeps its row,
+# pointing at the story it was folded into, so its URL redirects.
+stories = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("merged_into", sa.Integer),
+    sa.Index("ix_stories_merged_into", "merged_into"),
+)
+
+story_articles = sa.Table(
+    "story_articles",
+    metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("story_id", sa.Integer, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("assigned_at", UTCDateTime, nullable=False),
+    sa.Index("ix_story_articles_story_id", "story_id"),
+)
+
+# Nearest other stories, stored when an article is assigned.
+story_related = sa.Table(
+    "story_related",
+    metadata,
+    sa.Column("story_id", sa.Integer, primary_key=True),
+    sa.Column("related_id", sa.Integer, primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+)
+
+# Embeddings by model and content hash of the embedded text: a text is embedded once.
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    sa.Column("model", sa.String(128), primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+)
+
+# The story clusterer's state at its last checkpoint, and the last article it had seen:
+# after a restart, articles after it are replayed (assignment is deterministic).
+cluster_checkpoints = sa.Table(
+    "cluster_checkpoints",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_article_id", sa.Integer, nullable=False),
+    sa.Column("saved_at", UTCDateTime, nullable=False),
+    sa.Column("state", sa.LargeBinary, nullable=False),
+)

@@ -20,6 +20,7 @@ from storyline.store.rows import article_values, stored_article
 from storyline.store.schema import article_revisions, articles, duplicates, raw_pages, sources
 from storyline.store.sql_duplicates import DuplicateQueries
 from storyline.store.sql_sources import SourceQueries
+from storyline.store.sql_stories import StoryQueries
 from storyline.types import (
     Article,
     ArticleRevision,
@@ -42,7 +43,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SQLStore(SourceQueries, DuplicateQueries):
+class SQLStore(SourceQueries, DuplicateQueries, StoryQueries):
     """Store over SQLAlchemy Core; see :mod:`storyline.store.protocol` for the guarantees."""
 
     def __init__(self, engines: Engines, url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from storyline.api.schemas import excerpt
 from storyline.app import Storyline
@@ -20,6 +20,41 @@ def _storyline(request: Request) -> Storyline:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
+    app = _storyline(request)
+    cards, has_next = app.top_stories(page)
+    if not cards and page > 1:
+        raise HTTPException(status_code=404, detail=f"There is no page {page} of stories.")
+    if not cards and app.store.count_articles():
+        return latest(request, page)  # articles but no stories yet (stories turned off, say)
+    return render(request, "stories.html", {
+        "cards": cards,
+        "excerpts": {c.story_id: excerpt(" ".join(paragraphs(c.lead.text, c.lead.title)), 240) for c in cards},
+        "page": page,
+        "has_next": has_next,
+        "nav": "top",
+        "show_sample_credit": any(c.lead.is_sample for c in cards),
+    })
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse, response_model=None)
+def story_page(request: Request, story_id: int) -> HTMLResponse | RedirectResponse:
+    app = _storyline(request)
+    current = app.store.resolve_story(story_id)
+    if current is None:
+        raise HTTPException(status_code=404, detail=f"There is no story with id {story_id}.")
+    if current != story_id:  # merged into another story: its address moved for good
+        return RedirectResponse(f"/stories/{current}", status_code=301)
+    view = app.story(story_id)
+    if view is None:
+        raise HTTPException(status_code=404, detail=f"There is no story with id {story_id}.")
+    return render(request, "story.html", {
+        "story": view,
+        "show_sample_credit": view.lead.is_sample,
+    })
+
+
+@router.get("/latest", response_class=HTMLResponse)
+def latest(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
     articles, has_next = _storyline(request).article_page(page)
     if not articles and page > 1:
         raise HTTPException(status_code=404, detail=f"There is no page {page} of articles.")
@@ -44,6 +79,7 @@ def article_page(request: Request, article_id: int) -> HTMLResponse:
     members = {str(a.id): a for a in app.store.group_members(article_id)} if group else {}
     return render(request, "article.html", {
         "article": article,
+        "story_id": app.store.stories_of([article_id]).get(article_id),
         "group": group,
         "original": members.get(group.original_id) if group else None,
         "others": [a for key, a in members.items() if key != str(article_id)],

@@ -1,0 +1,152 @@
+"""Stories as readers see them: the ranked home page and one story's page.
+
+A story page gathers every outlet's report of one event. Copies of a wire report are folded
+under their original (one entry, "carried by ..."), reports are listed newest first, and
+the timeline lists when each outlet reported, oldest first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from storyline.ranking import rank_stories
+from storyline.store import Store
+from storyline.types import StoredArticle, StoryStats
+
+__all__ = ["Report", "StoryCard", "StoryView", "home_stories", "story_view"]
+
+# Stories on the home page: those with a report within this long of the newest article.
+HOME_WINDOW = timedelta(hours=72)
+# "Recent" for momentum.
+RECENT = timedelta(hours=6)
+# At most this many stories are ranked for the home page (the freshest by last report).
+HOME_CANDIDATES = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One report in a story: an article and the other outlets that carried the same copy."""
+
+    article: StoredArticle
+    copies: tuple[StoredArticle, ...] = ()
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        names = [self.article.outlet, *(c.outlet for c in self.copies)]
+        return tuple(dict.fromkeys(n for n in names if n))
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCard:
+    """A story on the home page: its lead report, its coverage and a few other headlines."""
+
+    stats: StoryStats
+    lead: StoredArticle
+    others: tuple[StoredArticle, ...]  # other reports' headlines, newest first
+    outlets: tuple[str, ...]  # the outlets that covered it, most articles first
+
+    @property
+    def story_id(self) -> int:
+        return self.stats.story_id
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    """One story's page."""
+
+    story_id: int
+    title: str
+    lead: StoredArticle
+    reports: tuple[Report, ...]  # newest first
+    timeline: tuple[StoredArticle, ...]  # every article, oldest first
+    outlets: tuple[tuple[str, int], ...]  # outlet and how many of its articles, most first
+    related: tuple[tuple[int, str], ...]  # related story ids and their titles
+    first_seen: datetime
+    last_seen: datetime
+
+
+def home_stories(
+    store: Store, *, page: int, page_size: int, now: datetime | None = None
+) -> tuple[list[StoryCard], bool]:
+    """One page (from 1) of ranked stories, and whether another page follows."""
+    now = now or datetime.now(UTC)
+    newest = store.stats().newest
+    # An archive (or the sample) is ranked as of its newest article, not as of today.
+    reference = min(now, newest) if newest is not None else now
+    candidates = store.story_stats(since=reference - HOME_WINDOW, recent_since=reference - RECENT,
+                                   limit=HOME_CANDIDATES)
+    if len(candidates) < 3 * page_size:
+        # A quiet spell, or an archive: the home page also shows older stories, ranked below.
+        candidates = store.story_stats(since=datetime.min.replace(tzinfo=UTC), recent_since=reference - RECENT,
+                                       limit=HOME_CANDIDATES)
+    pairs = store.related_among([s.story_id for s in candidates])
+    related: dict[int, list[int]] = {}
+    for a, b in pairs:  # either direction damps
+        related.setdefault(a, []).append(b)
+        related.setdefault(b, []).append(a)
+    start = (max(page, 1) - 1) * page_size
+    ranked = rank_stories(candidates, reference, related=related, limit=start + page_size + 1)
+    chosen = ranked[start : start + page_size]
+    return [_card(store, stats) for stats in chosen], len(ranked) > start + page_size
+
+
+def _card(store: Store, stats: StoryStats) -> StoryCard:
+    articles = store.story_articles(stats.story_id)
+    reports = _reports(store, articles)
+    lead = _lead(reports)
+    others = tuple(r.article for r in reports if r.article.id != lead.id)[:3]
+    return StoryCard(stats, lead, others, _outlets(articles))
+
+
+def story_view(store: Store, story_id: int) -> StoryView | None:
+    """The story ``story_id`` (already resolved through merges), or None when it has no articles."""
+    articles = store.story_articles(story_id)
+    if not articles:
+        return None
+    reports = _reports(store, articles)
+    lead = _lead(reports)
+    related = []
+    for other_id, _score in store.related_stories(story_id):
+        other = store.story_stats(since=datetime.min.replace(tzinfo=UTC), recent_since=datetime.now(UTC),
+                                  story_ids=[other_id])
+        lead_id = other[0].lead_article_id if other else None
+        other_lead = store.get_article(lead_id) if lead_id is not None else None
+        if other_lead is not None:
+            related.append((other_id, other_lead.title))
+    counts = Counter(a.outlet or "Unknown outlet" for a in articles)
+    return StoryView(
+        story_id=story_id, title=lead.title, lead=lead, reports=tuple(reports), timeline=tuple(articles),
+        outlets=tuple(counts.most_common()), related=tuple(related),
+        first_seen=min(a.shown_time for a in articles), last_seen=max(a.shown_time for a in articles),
+    )
+
+
+def _reports(store: Store, articles: Sequence[StoredArticle]) -> list[Report]:
+    """The story's articles as reports: copies under the article they copy, newest report first."""
+    copied = store.copied_from([a.id for a in articles])
+    by_id = {a.id: a for a in articles}
+
+    def root(article_id: int) -> int:
+        seen = 0
+        while article_id in copied and copied[article_id] in by_id and seen < len(copied):
+            article_id, seen = copied[article_id], seen + 1
+        return article_id
+
+    groups: dict[int, list[StoredArticle]] = {}
+    for article in articles:
+        groups.setdefault(root(article.id), []).append(article)
+    reports = [Report(by_id[r], tuple(a for a in members if a.id != r)) for r, members in groups.items()]
+    return sorted(reports, key=lambda r: (r.article.shown_time, r.article.id), reverse=True)
+
+
+def _lead(reports: Sequence[Report]) -> StoredArticle:
+    """The report that stands for the story: the most carried, then the longest, then the first."""
+    best = max(reports, key=lambda r: (len(r.copies), min(r.article.word_count, 800), -r.article.id))
+    return best.article
+
+
+def _outlets(articles: Sequence[StoredArticle]) -> tuple[str, ...]:
+    return tuple(name for name, _ in Counter(a.outlet for a in articles if a.outlet).most_common())

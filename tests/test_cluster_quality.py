@@ -1,0 +1,72 @@
+"""Quality gate: story assignment on ECB+ (test split) and GVC, streamed through the real stages.
+
+Articles go through normalize -> dedupe -> embed -> cluster one at a time, in date order where
+dates exist, with no number of stories given (``storyline.evaluate.clustering``). The gold
+story is ECB+'s ``subtopic`` and GVC's ``incident_id``. B-cubed and pairwise scores are printed
+together (pytest -s); the B-cubed F1 must stay at or above its floor in ``floors.json``.
+The model was tuned on ECB+ train/dev and GVC only; the ECB+ test split is never tuned on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from storyline.cluster import bcubed, cluster_scores, pairwise
+from storyline.evaluate.clustering import Embed, load_ecbplus, load_gvc, project_embedder, run_clustering
+from tests.conftest import SHARED_DATA
+
+FLOORS = json.loads((Path(__file__).with_name("floors.json")).read_text(encoding="utf-8"))
+CORPORA = SHARED_DATA / "clustering"
+
+
+@pytest.fixture(scope="module")
+def embed() -> Embed:
+    return project_embedder()
+
+
+def _corpus(name: str) -> Path:
+    path = CORPORA / name
+    if not path.is_file():
+        pytest.fail(f"the clustering corpus is missing at {path} (shared data beside the repo)")
+    return path
+
+
+@pytest.mark.timeout(600)
+def test_ecbplus_test_split_bcubed_is_at_or_above_its_floor(embed: Embed) -> None:
+    articles = load_ecbplus(_corpus("ecbplus.jsonl"), {"test"})
+    assert len(articles) == 210
+    assert {int(a.gold.split("_")[0]) for a in articles} == set(range(36, 46))
+    run = run_clustering(articles, embed)
+    print(f"\nECB+ test: {run.scores} (copies folded {run.duplicates}, merges {run.merges})")
+    floor = FLOORS["cluster_ecbplus_test_bcubed_f1"]
+    assert run.scores.bcubed.f1 >= floor, f"ECB+ test B-cubed F1 {run.scores.bcubed.f1:.4f} < floor {floor}"
+
+
+@pytest.mark.timeout(600)
+def test_gvc_bcubed_is_at_or_above_its_floor(embed: Embed) -> None:
+    articles = load_gvc(_corpus("gvc-train-dev.jsonl"))
+    assert len(articles) == 436
+    run = run_clustering(articles, embed)
+    print(f"\nGVC train+dev: {run.scores} (copies folded {run.duplicates}, merges {run.merges})")
+    floor = FLOORS["cluster_gvc_bcubed_f1"]
+    assert run.scores.bcubed.f1 >= floor, f"GVC B-cubed F1 {run.scores.bcubed.f1:.4f} < floor {floor}"
+
+
+def test_metrics_match_their_definitions() -> None:
+    gold = ["a", "a", "a", "b", "b"]
+    predicted = [1, 1, 2, 2, 2]
+    # B-cubed precision: items 1,2 -> 2/2; item 3 -> 1/3; items 4,5 -> 2/3 each; mean = (2 + 1/3 + 4/3) / 5.
+    assert bcubed(gold, predicted).precision == pytest.approx((2 + 1 / 3 + 4 / 3) / 5)
+    # B-cubed recall: items 1,2 -> 2/3 each; item 3 -> 1/3; items 4,5 -> 2/2.
+    assert bcubed(gold, predicted).recall == pytest.approx((4 / 3 + 1 / 3 + 2) / 5)
+    # Pairwise: predicted pairs (1,2) (3,4) (3,5) (4,5); right: (1,2) and (4,5); gold pairs: 3 + 1.
+    assert pairwise(gold, predicted).precision == pytest.approx(2 / 4)
+    assert pairwise(gold, predicted).recall == pytest.approx(2 / 4)
+    perfect = cluster_scores(gold, ["x", "x", "x", "y", "y"])
+    assert perfect.bcubed.f1 == perfect.pairwise.f1 == 1.0
+    assert cluster_scores([], []).bcubed.f1 == 1.0
+    with pytest.raises(ValueError, match="labels"):
+        bcubed(["a"], [])
