@@ -293,3 +293,15 @@ def test_settings_markdown_matches_the_docs() -> None:
     if not docs.exists():
         pytest.skip("docs/configuration.md is not generated yet")
     assert result.stdout == docs.read_text(encoding="utf-8")
+
+
+def test_settings_hide_the_api_key_and_database_passwords(home: Path) -> None:
+    command = [str(SCRIPT), "--home", str(home), "--setting", "embedder_api_key=sk-very-secret", "--setting",
+               "database_url=postgresql://reader:hunter2@db.example/news", "settings"]
+    result = subprocess.run(command, capture_output=True, text=True, env={**clean_env(), "COLUMNS": "400"},
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "postgresql://reader:***@db.example/news" in result.stdout
+    assert "(set, hidden)" in result.stdout
+    assert "sk-very-secret" not in result.stdout
+    assert "hunter2" not in result.stdout

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 
 from storyline.errors import ConfigError
 
-__all__ = ["SETTINGS", "Setting", "Settings", "load_settings", "settings_markdown"]
+__all__ = ["SETTINGS", "Setting", "Settings", "load_settings", "settings_markdown", "shown_value"]
 
 ENV_PREFIX = "STORYLINE_"
 CONFIG_FILE_NAME = "storyline.toml"
@@ -257,6 +258,18 @@ class Settings:
 
 if {f.name for f in dataclasses.fields(Settings)} != set(_BY_NAME):  # pragma: no cover
     raise RuntimeError("Settings fields and SETTINGS table disagree")
+
+
+_SECRETS = frozenset({"embedder_api_key"})
+_URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
+
+
+def shown_value(settings: Settings, name: str) -> str:
+    """A setting's value as it may be printed: secrets and passwords in URLs hidden."""
+    value = str(getattr(settings, name))
+    if name in _SECRETS:
+        return "(set, hidden)" if value else ""
+    return _URL_PASSWORD.sub(r"\1:***@", value)
 
 
 def _read_config_file(path: Path) -> dict[str, str]:

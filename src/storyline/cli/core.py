@@ -27,7 +27,7 @@ from storyline.cli.common import (
     sample_cli,
     settings_of,
 )
-from storyline.config import SETTINGS, settings_markdown
+from storyline.config import SETTINGS, settings_markdown, shown_value
 from storyline.errors import StorylineError
 from storyline.logs import configure_logging
 from storyline.types import StoredArticle
@@ -194,5 +194,5 @@ def settings_command(
     settings = settings_of(ctx)
     table = Table("setting", "value", "environment variable", "help")
     for s in SETTINGS:
-        table.add_row(s.name, escape(str(getattr(settings, s.name))), s.env_var, escape(s.help))
+        table.add_row(s.name, escape(shown_value(settings, s.name)), s.env_var, escape(s.help))
     out.print(table)

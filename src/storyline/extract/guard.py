@@ -7,7 +7,6 @@ import re
 import signal
 import threading
 import time
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -32,6 +31,8 @@ _NOT_PAGES = (
 # Share of control characters above which text is decoded binary data, not a page.
 _MAX_CONTROL_SHARE = 0.05
 _SAMPLE_CHARS = 8192
+# Unicode category Cc (C0 and C1 controls, DEL) but tab, line feed, form feed and carriage return.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 class _PageTimeout(BaseException):
@@ -77,7 +78,7 @@ def _not_a_page(text: str) -> str | None:
     for signature, kind in _NOT_PAGES:
         if signature.match(head):
             return kind
-    controls = sum(1 for c in head if c not in "\t\n\r\f" and unicodedata.category(c) == "Cc")
+    controls = len(_CONTROLS.findall(head))
     if controls > _MAX_CONTROL_SHARE * max(1, len(head)):
         return "binary data"
     if head[:1] in ("{", "["):
