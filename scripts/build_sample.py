@@ -166,7 +166,7 @@ def main() -> None:
     root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=root.parent / "shared" / "data")
-    parser.add_argument("--out", type=Path, default=root / "data" / "sample")
+    parser.add_argument("--out", type=Path, default=root / "src" / "storyline" / "data" / "sample")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     wikinews = wikinews_records(args.shared / "news" / "wikinews")

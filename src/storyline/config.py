@@ -127,7 +127,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "sample_dir",
         "",
-        "Folder of the bundled sample. Empty means the `data/sample` folder shipped with Storyline.",
+        "Folder of the bundled sample. Empty means the sample shipped inside the package (`storyline/data/sample`).",
     ),
     Setting(
         "load_starter_feeds",
@@ -246,14 +246,14 @@ class Settings:
     @property
     def resolved_starter_feeds(self) -> Path:
         """The starter OPML shipped beside the sample."""
-        return Path(__file__).resolve().parents[2] / "data" / "feeds" / "starter.opml"
+        return Path(__file__).resolve().parent / "data" / "feeds" / "starter.opml"
 
     @property
     def resolved_sample_dir(self) -> Path:
         """Where the bundled sample lives."""
         if self.sample_dir:
             return Path(self.sample_dir)
-        return Path(__file__).resolve().parents[2] / "data" / "sample"
+        return Path(__file__).resolve().parent / "data" / "sample"
 
 
 if {f.name for f in dataclasses.fields(Settings)} != set(_BY_NAME):  # pragma: no cover
