@@ -279,6 +279,21 @@ def test_a_non_http_url_is_refused(app: Storyline, url: str) -> None:
 # ---- the first and second fetch ------------------------------------------------------------
 
 
+def test_the_health_of_unchanged_feeds_is_held_then_written_together(app: Storyline, site: Site) -> None:
+    now = datetime.now(UTC)
+    feeds = [app.add_source(site.serve(f"/held{n}.xml", conditional_feed(
+        rss(f"Feed {n}", full_items(site, 2, now=now)), etag=f'"v{n}"', last_modified=http_date(now))))
+        for n in range(3)]
+    app.fetch([source_of(app, f) for f in feeds])  # first pass: 200s, written at once
+    refresher = app.refresher
+    held = [refresher.refresh(source_of(app, f), batch_health=True) for f in feeds]
+    assert all(r.not_modified for r in held)
+    assert {source_of(app, f).health.last_status for f in feeds} == {200}  # held back
+    refresher.flush_health()
+    assert {source_of(app, f).health.last_status for f in feeds} == {304}
+    refresher.flush_health()  # nothing held: nothing written, no error
+
+
 def test_first_fetch_stores_items_and_health_then_a_304_costs_no_parse(
     app: Storyline, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:

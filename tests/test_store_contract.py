@@ -155,6 +155,26 @@ def test_sources_are_idempotent_and_sample_delete_keeps_the_rest(store: SQLStore
     assert [s.kind for s in store.list_sources()] == [SourceKind.FILE]
 
 
+def test_source_health_of_many_sources_is_written_in_one_call(store: SQLStore) -> None:
+    feeds = [store.ensure_source(SourceKind.FEED, f"https://example.com/{n}.xml", str(n)) for n in range(3)]
+    when = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
+    store.update_sources({
+        feeds[0].id: {"last_status": 304, "latency_ms": 12, "next_fetch_at": when, "last_error": None},
+        feeds[1].id: {"last_status": 304, "latency_ms": 30, "next_fetch_at": when + timedelta(hours=1),
+                      "last_error": None},
+        feeds[2].id: {"consecutive_failures": 2},  # other columns: a statement of its own
+    })
+    store.update_sources({})
+    got = [store.get_source(f.id) for f in feeds]
+    assert [g.health.last_status for g in got] == [304, 304, None]
+    assert [g.health.latency_ms for g in got] == [12, 30, None]
+    assert got[0].health.next_fetch_at == when
+    assert got[1].health.next_fetch_at == when + timedelta(hours=1)
+    assert got[2].health.consecutive_failures == 2
+    with pytest.raises(ValueError, match="not source columns"):
+        store.update_sources({feeds[0].id: {"colour": "blue"}})
+
+
 def test_concurrent_writers_of_one_url_make_one_row(store_url: str) -> None:
     stores = [open_store(store_url) for _ in range(2)]
     errors: list[BaseException] = []

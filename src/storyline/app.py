@@ -247,7 +247,8 @@ class Storyline:
         sample_dir = self.settings.resolved_sample_dir
         if not sample_dir.is_dir():
             raise InputError(str(sample_dir), "the bundled sample is missing",
-                             hint="Set sample_dir to the folder holding Storyline's sample (storyline/data/sample in the package).")
+                             hint="Set sample_dir to the folder holding Storyline's sample "
+                                  "(storyline/data/sample in the package).")
         # Only the data files: the folder also holds the sample's licence and source notes.
         report = pipeline.import_paths(
             sorted(sample_dir.glob("*.jsonl")), self.store, source_kind=SourceKind.SAMPLE, on_file=on_file,

@@ -32,15 +32,21 @@ def refresh_all(
     workers: int,
     on_done: Callable[[RefreshResult], None] | None = None,
 ) -> list[RefreshResult]:
-    """Refresh ``sources`` on ``workers`` threads; results in completion order."""
+    """Refresh ``sources`` on ``workers`` threads; results in completion order.
+
+    The health of unchanged sources is written in batches, all of it before this returns.
+    """
     results: list[RefreshResult] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool:
-        futures = [pool.submit(refresher.refresh, source) for source in sources]
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            if on_done is not None:
-                on_done(result)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool:
+            futures = [pool.submit(refresher.refresh, source, batch_health=True) for source in sources]
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                if on_done is not None:
+                    on_done(result)
+    finally:
+        refresher.flush_health()
     return results
 
 

@@ -115,6 +115,10 @@ class Store(Protocol):
         """Set columns of one source: validators, health, schedule, url, title, paused."""
         ...
 
+    def update_sources(self, updates: Mapping[int, Mapping[str, Any]]) -> None:
+        """``update_source`` for many sources (source id -> columns), in one transaction."""
+        ...
+
     def item_articles(self, source_id: int, guids: Sequence[str]) -> dict[str, int]:
         """For feed item GUIDs already seen from this source: guid -> article id."""
         ...

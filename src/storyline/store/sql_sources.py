@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -101,6 +101,25 @@ class SourceQueries:
             raise ValueError(f"not source columns: {sorted(unknown)}")
         with self._errors("updating a source"), self._engines.write() as conn:
             conn.execute(sources.update().where(sources.c.id == source_id).values(**values))
+
+    def update_sources(self: _StoreInternals, updates: Mapping[int, Mapping[str, Any]]) -> None:
+        """``update_source`` for many sources (source id -> columns), in one transaction."""
+        allowed = {c.name for c in sources.columns} - {"id", "created_at"}
+        for values in updates.values():
+            unknown = set(values) - allowed
+            if unknown:
+                raise ValueError(f"not source columns: {sorted(unknown)}")
+        if not updates:
+            return
+        # One executemany per set of columns: a statement per source costs more than the write.
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for source_id, values in updates.items():
+            by_columns.setdefault(tuple(sorted(values)), []).append({"source_id_": source_id, **values})
+        with self._errors("updating sources"), self._engines.write() as conn:
+            for columns, rows in by_columns.items():
+                statement = (sources.update().where(sources.c.id == sa.bindparam("source_id_"))
+                             .values({c: sa.bindparam(c) for c in columns}))
+                conn.execute(statement, rows)
 
     def item_articles(self: _StoreInternals, source_id: int, guids: Sequence[str]) -> dict[str, int]:
         """For feed item GUIDs already seen from this source: guid -> article id."""
