@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ from itertools import islice
 from pathlib import Path
 
 import numpy as np
+from procmem import memory_mb
 
 from storyline.cluster import ClusterInput, ClusterSettings, StoryClusterer
 from storyline.cluster.features import ArticleTokens, article_tokens
@@ -99,20 +99,10 @@ def stream(n: int, days: float, seed: int = 6) -> Iterator[ClusterInput]:
                            published=moment, received=start + timedelta(days=days * i / n))
 
 
-def peak_rss_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def tokens_of(batch: list[tuple[str, str]], max_chars: int) -> tuple[list[ArticleTokens], float, float]:
     """Worker: the batch's tokens, this worker's CPU seconds so far and its peak memory."""
     return ([article_tokens(title, text, max_chars=max_chars) for title, text in batch], time.process_time(),
-            peak_rss_mb())
+            memory_mb())
 
 
 def main() -> None:
@@ -148,7 +138,7 @@ def main() -> None:
                 done += 1
             batch = upcoming
             if done % 100_000 < args.batch:
-                print(f"{done} articles, {latencies[:done].sum():.0f} s in add, {peak_rss_mb():.0f} MB peak",
+                print(f"{done} articles, {latencies[:done].sum():.0f} s in add, {memory_mb():.0f} MB peak",
                       file=sys.stderr, flush=True)
     result = {
         "bench": "cluster.assign",
@@ -162,7 +152,7 @@ def main() -> None:
         "stories": new,
         "merges": merged,
         "active_stories": len(clusterer),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(memory_mb(), 1),
         "worker_peak_rss_mb": round(worker_rss, 1),
         "cores": os.cpu_count(),
         "targets": {"articles_per_s": 1000, "p99_ms": 20, "rss_mb_at_1m": 4096},

@@ -50,6 +50,7 @@ from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+from procmem import memory_mb
 
 from storyline.dedupe import DuplicateIndex, Signatures, signatures
 
@@ -194,20 +195,6 @@ class Score:
         return {"copies": self.copies, "declared": self.declared,
                 "recall": round(self.found / max(self.copies, 1), 4),
                 "precision": round(self.correct / max(self.declared, 1), 4)}
-
-
-def memory_mb(pid: int | str = "self", field: str = "VmHWM") -> float:
-    """A process's peak (VmHWM) or current (VmRSS) resident memory, in MiB.
-
-    Not ``ru_maxrss``: a process started while its parent was large (spawn execs from a fork)
-    inherits the parent's peak there.
-    """
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            kilobytes = next(int(line.split()[1]) for line in f if line.startswith(f"{field}:"))
-    except (OSError, StopIteration):
-        return 0.0
-    return round(kilobytes / 1024, 1)
 
 
 def worker_peaks_mb(pool: ProcessPoolExecutor) -> list[float]:

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from procmem import memory_mb
+
 CLUSTERING = Path(__file__).resolve().parents[2] / "shared" / "data" / "clustering"
 SEED = 20_250_601
 
@@ -70,12 +72,10 @@ def _child(texts_file: str, threads: int) -> None:
     clock = time.perf_counter()
     embedder.embed(texts)
     one_call = len(texts) / (time.perf_counter() - clock)
-    rss_kb = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
-                  if line.startswith("VmHWM:"))
     print(json.dumps({
         "embedder": embedder.name, "threads": threads, "texts": len(texts),
         "texts_per_s_batch32": round(batch32, 1), "texts_per_s_one_call": round(one_call, 1),
-        "startup_s": round(startup, 3), "peak_resident_mb": round(rss_kb / 1024, 1),
+        "startup_s": round(startup, 3), "peak_resident_mb": memory_mb(),
     }), flush=True)
 
 

@@ -48,7 +48,6 @@ import json
 import os
 import random
 import re
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -60,6 +59,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from procmem import memory_mb
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clustering"
 SEED = 20_251_106
@@ -307,16 +308,6 @@ def write_pages(pages: list[Page], folder: Path) -> int:
     return total
 
 
-def peak_rss_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _child(folder: str, home: str, stories: bool) -> None:
     """One measurement, in this fresh process: import ``folder`` into a new store; prints one JSON object."""
     began = time.perf_counter()
@@ -374,7 +365,7 @@ def _child(folder: str, home: str, stories: bool) -> None:
         "unchanged": report.unchanged,
         "failed": len(report.failures),
         "failures": [f"{f.origin}: {f.reason}" for f in report.failures[:5]],
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": memory_mb(),
     }))
 
 

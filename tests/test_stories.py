@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,23 +65,11 @@ def stories_by_url(app: Storyline) -> dict[str, int]:
     return {a.url: found[a.id] for a in every if a.id in found}
 
 
-@pytest.fixture
-def home_settings(tmp_path: Path) -> Settings:
-    return load_settings({"home": str(tmp_path / "home")}, environ={})
-
-
-@pytest.fixture
-def storyline(home_settings: Settings) -> Iterator[Storyline]:
-    made = make_app(home_settings)
-    yield made
-    made.close()
-
-
-def test_reports_of_one_event_form_one_story(storyline: Storyline, tmp_path: Path) -> None:
+def test_reports_of_one_event_form_one_story(app: Storyline, tmp_path: Path) -> None:
     records = event_records()
-    import_records(storyline, tmp_path, records)
+    import_records(app, tmp_path, records)
 
-    story_of = stories_by_url(storyline)
+    story_of = stories_by_url(app)
 
     assert len(story_of) == len(records), "every article has a story"
     for event in EVENTS:
@@ -91,30 +78,30 @@ def test_reports_of_one_event_form_one_story(storyline: Storyline, tmp_path: Pat
     assert len(set(story_of.values())) == len(EVENTS)
 
 
-def test_a_copy_joins_the_story_of_the_report_it_copies(storyline: Storyline, tmp_path: Path) -> None:
+def test_a_copy_joins_the_story_of_the_report_it_copies(app: Storyline, tmp_path: Path) -> None:
     records = event_records(per_event=2)
     original = records[0]
     copy = {**original, "url": "https://carrier.example/copy", "source": "Carrier Daily",
             "title": original["title"] + " | Carrier Daily",
             "text": "CARRIER DAILY — " + original["text"] + "\n\nRead more at Carrier Daily."}
-    import_records(storyline, tmp_path, [*records, copy])
+    import_records(app, tmp_path, [*records, copy])
 
-    story_of = stories_by_url(storyline)
+    story_of = stories_by_url(app)
 
     assert story_of[copy["url"]] == story_of[original["url"]]
-    [stats] = storyline.store.story_stats(since=datetime.min.replace(tzinfo=UTC), recent_since=datetime.now(UTC),
+    [stats] = app.store.story_stats(since=datetime.min.replace(tzinfo=UTC), recent_since=datetime.now(UTC),
                                           story_ids=[story_of[original["url"]]])
     assert (stats.articles, stats.reports) == (3, 2), "the copy is an article, not another report"
 
 
-def test_stories_survive_a_restart(home_settings: Settings, tmp_path: Path) -> None:
+def test_stories_survive_a_restart(settings: Settings, tmp_path: Path) -> None:
     records = event_records(per_event=4)
-    first = make_app(home_settings)
+    first = make_app(settings)
     import_records(first, tmp_path, [r for r in records if r["published"] < records[-3]["published"]])
     before = stories_by_url(first)
     first.close()  # checkpoints the clusterer
 
-    second = make_app(home_settings)
+    second = make_app(settings)
     try:
         import_records(second, tmp_path, records[-3:], name="b.jsonl")  # the last report of each event
         after = stories_by_url(second)
@@ -127,16 +114,16 @@ def test_stories_survive_a_restart(home_settings: Settings, tmp_path: Path) -> N
         assert after[r["url"]] == before[sibling["url"]], "a new report joins its story after a restart"
 
 
-def test_stories_are_rebuilt_when_the_checkpoint_is_lost(home_settings: Settings, tmp_path: Path) -> None:
+def test_stories_are_rebuilt_when_the_checkpoint_is_lost(settings: Settings, tmp_path: Path) -> None:
     records = event_records(per_event=3)
-    first = make_app(home_settings)
+    first = make_app(settings)
     import_records(first, tmp_path, records)
     before = stories_by_url(first)
     first.close()
-    with sqlite3.connect(home_settings.home / "storyline.db") as db:  # the checkpoint is lost
+    with sqlite3.connect(settings.home / "storyline.db") as db:  # the checkpoint is lost
         db.execute("DELETE FROM cluster_checkpoints")
 
-    second = make_app(home_settings)
+    second = make_app(settings)
     try:
         assert second.stories.catch_up() == len(records)  # replayed from the articles
         after = stories_by_url(second)
@@ -177,13 +164,13 @@ def test_an_embedder_that_fails_leaves_stories_to_words(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_home_story_page_and_api(storyline: Storyline, tmp_path: Path) -> None:
+async def test_home_story_page_and_api(app: Storyline, tmp_path: Path) -> None:
     records = event_records()
-    import_records(storyline, tmp_path, records)
-    story_of = stories_by_url(storyline)
+    import_records(app, tmp_path, records)
+    story_of = stories_by_url(app)
     lohan = story_of[records[0]["url"]]
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_asgi(storyline)),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_asgi(app)),
                                  base_url="http://test") as client:
         home = await client.get("/")
         story = await client.get(f"/stories/{lohan}")
@@ -191,7 +178,7 @@ async def test_home_story_page_and_api(storyline: Storyline, tmp_path: Path) -> 
         detail = (await client.get(f"/api/stories/{lohan}")).json()
         missing = await client.get("/api/stories/999999")
         missing_page = await client.get("/stories/999999")
-        article = await client.get(f"/articles/{storyline.store.get_article_by_url(records[0]['url']).id}")
+        article = await client.get(f"/articles/{app.store.get_article_by_url(records[0]['url']).id}")
 
     assert home.status_code == 200
     page = lxml_html.fromstring(home.text)
@@ -213,21 +200,21 @@ async def test_home_story_page_and_api(storyline: Storyline, tmp_path: Path) -> 
 
 
 @pytest.mark.anyio
-async def test_a_merged_story_redirects(storyline: Storyline, tmp_path: Path) -> None:
+async def test_a_merged_story_redirects(app: Storyline, tmp_path: Path) -> None:
     records = event_records(per_event=1)
-    import_records(storyline, tmp_path, records)
-    story_of = stories_by_url(storyline)
+    import_records(app, tmp_path, records)
+    story_of = stories_by_url(app)
     kept, merged = story_of[records[0]["url"]], story_of[records[1]["url"]]
-    storyline.store.save_story_links([], merges=[(merged, kept)])
+    app.store.save_story_links([], merges=[(merged, kept)])
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_asgi(storyline)),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_asgi(app)),
                                  base_url="http://test") as client:
         page = await client.get(f"/stories/{merged}")
         api = await client.get(f"/api/stories/{merged}")
 
     assert (page.status_code, page.headers["location"]) == (301, f"/stories/{kept}")
     assert (api.status_code, api.headers["location"]) == (301, f"/api/stories/{kept}")
-    assert storyline.store.stories_of([storyline.store.get_article_by_url(records[1]["url"]).id]).popitem()[1] == kept
+    assert app.store.stories_of([app.store.get_article_by_url(records[1]["url"]).id]).popitem()[1] == kept
 
 
 # -- ranking --------------------------------------------------------------------------------------
