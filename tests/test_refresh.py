@@ -703,8 +703,15 @@ def test_scheduler_runs_in_the_background_and_stops_quickly(app: Storyline, site
 # ---- worker processes and volume ---------------------------------------------------------
 
 
+def test_warming_up_loads_the_stages_and_the_language_model() -> None:
+    py3langid = pytest.importorskip("py3langid.langid")
+    refresh.warm_up()  # in this process: what a worker does once when it starts
+    assert py3langid.IDENTIFIER is not None
+
+
 def test_parsing_in_worker_processes_works_end_to_end(make_storyline: Callable[..., Storyline], site: Site) -> None:
     app = make_storyline(parse_processes=2)
+    app.start_workers()  # returns once each worker has warmed up; fetching then works as before
     feed = Switch(Reply(body=rss("Workers", full_items(site, 3, now=datetime.now(UTC))), content_type=RSS_TYPE))
     source = app.add_source(site.serve("/feed.xml", feed))
     page_url = site.serve("/news/harbour", Reply(body=ARTICLE_HTML, content_type=HTML_TYPE))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -23,7 +23,7 @@ from storyline.dedupe_run import CopyFolder, dedupe_records, read_records, syndi
 from storyline.embed import embedder_from_settings
 from storyline.errors import ConfigError, InputError, StorylineError
 from storyline.fetch import Fetcher, FetchPolicy, HostLimiter, RobotsCache, make_user_agent
-from storyline.refresh import Refresher, RefreshPolicy, RefreshResult
+from storyline.refresh import Refresher, RefreshPolicy, RefreshResult, warm_up
 from storyline.scheduler import Scheduler, refresh_all
 from storyline.store import Store, open_store
 from storyline.stories_read import StoryCard, StoryView, home_stories, story_view
@@ -44,6 +44,7 @@ class Storyline:
         self._fetcher: Fetcher | None = None
         self._refresher: Refresher | None = None
         self._cpu_pool: ProcessPoolExecutor | None = None
+        self._warming: list[Future[None]] = []
         self._scheduler: Scheduler | None = None
         self._copies: CopyFolder | None = None
         self._stories: StoryAssigner | None = None
@@ -111,6 +112,8 @@ class Storyline:
                     # spawn: forking a process that runs threads (web server, fetchers) is unsafe.
                     self._cpu_pool = ProcessPoolExecutor(s.parse_processes, mp_context=get_context("spawn"))
                     pool = self._cpu_pool
+                    # The pool starts a process per task while none is idle: one warm-up each.
+                    self._warming = [pool.submit(warm_up) for _ in range(s.parse_processes)]
                     run_cpu = lambda fn, *args: pool.submit(fn, *args).result()  # noqa: E731
                 limiter = HostLimiter.from_policy(fetcher.policy)
                 self._refresher = Refresher(
@@ -125,6 +128,12 @@ class Storyline:
                     on_new=self._after_store,
                 )
             return self._refresher
+
+    def start_workers(self) -> None:
+        """Start the worker processes and wait until each has warmed up (imports, language model)."""
+        self.refresher  # noqa: B018 -- made on first use, with its pool
+        for future in self._warming:
+            future.result()
 
     def add_source(self, url: str, *, folder: str | None = None, detect: bool = True) -> Source:
         """Subscribe to a feed, sitemap, homepage (feed autodiscovery) or article URL."""
