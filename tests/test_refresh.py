@@ -443,6 +443,31 @@ def test_a_stored_teasers_page_is_not_fetched_again(app: Storyline, site: Site) 
     assert all(PAGE_ONLY_SENTENCE in a.text for a in snapshot(app)), "the full texts stay"
 
 
+def test_a_full_content_feed_costs_one_worker_round_trip_and_teasers_one_more(app: Storyline, site: Site) -> None:
+    calls: list[str] = []
+
+    def run_cpu(fn: Callable[..., object], *args: object) -> object:
+        calls.append(fn.__name__)
+        return fn(*args)
+
+    refresher = refresh.Refresher(app.store, app.fetcher, run_cpu=run_cpu)
+    now = datetime.now(UTC)
+    full = app.add_source(site.serve("/full.xml", Reply(body=rss("Full", full_items(site, 3, now=now)),
+                                                        content_type=RSS_TYPE)))
+    assert refresher.refresh(source_of(app, full)).report.inserted == 3
+    assert calls == ["read_document"]  # parsed and prepared together: the items are not sent twice
+
+    calls.clear()
+    page = site.serve("/news/mixed", Reply(body=ARTICLE_HTML, content_type=HTML_TYPE))
+    mixed = [*full_items(site, 4, now=now)[3:], rss_item(title="Harbour", link=page, guid="t", summary="A teaser.")]
+    source = app.add_source(site.serve("/mixed.xml", Reply(body=rss("Mixed", mixed), content_type=RSS_TYPE)))
+    result = refresher.refresh(source_of(app, source))
+    assert calls == ["read_document", "prepare_many"]  # the teaser's page, prepared once fetched
+    assert (result.items, result.report.inserted) == (2, 2)
+    by_url = {a.url: a for a in snapshot(app)}
+    assert PAGE_ONLY_SENTENCE in by_url[page].text
+
+
 def test_article_pages_are_not_fetched_when_the_setting_is_off(
     make_storyline: Callable[..., Storyline], site: Site
 ) -> None:

@@ -65,6 +65,10 @@ class _Prepared:
     guid: str | None = None  # the feed item's id, remembered against the stored article
 
 
+# One item after the stages: its article (and related ones found with it), or why it failed.
+Prepared = list[_Prepared] | ItemFailure
+
+
 def prepare_articles(item: RawItem) -> list[Article]:
     """Run ``item`` through every stage: its article first, then related ones found with it."""
     return [p.article for p in _prepare(item)]
@@ -84,9 +88,9 @@ def _prepare(item: RawItem) -> list[_Prepared]:
     return prepared
 
 
-def prepare_many(items: Sequence[RawItem]) -> list[list[_Prepared] | ItemFailure]:
+def prepare_many(items: Sequence[RawItem]) -> list[Prepared]:
     """``_prepare`` over a batch, failures as values: runs in a worker process (picklable in and out)."""
-    results: list[list[_Prepared] | ItemFailure] = []
+    results: list[Prepared] = []
     for item in items:
         try:
             results.append(_prepare(item))
@@ -246,30 +250,21 @@ def import_paths(
     return report
 
 
-def ingest_feed_items(
-    items: Sequence[RawItem],
-    store: Store,
-    *,
-    source_id: int,
-    run_cpu: Callable[..., Any] | None = None,
-    on_new: NewArticles | None = None,
+def store_feed_items(
+    results: Sequence[Prepared], store: Store, *, source_id: int, on_new: NewArticles | None = None
 ) -> ImportReport:
-    """Run a feed's items through the stages and store them, one article per feed item.
+    """Store a feed's prepared items (``prepare_many``'s results, in feed order); failures are reported.
 
     An item whose GUID was seen before updates the article it became then, even if its
-    link or title was edited since (unstable links must not create duplicates). The CPU
-    work runs through ``run_cpu(fn, *args)`` (a worker process) when given.
+    link or title was edited since (unstable links must not create duplicates).
     """
     tally = _Tally(on_new)
-    known = store.item_articles(source_id, [i.guid for i in items if i.guid])
-    results = run_cpu(prepare_many, list(items)) if run_cpu else prepare_many(items)
+    prepared = [result for result in results if not isinstance(result, ItemFailure)]
+    tally.failures.extend(result for result in results if isinstance(result, ItemFailure))
+    known = store.item_articles(source_id, [result[0].guid for result in prepared if result[0].guid])
     batch: list[_Prepared] = []
-    for item, result in zip(items, results, strict=True):
-        if isinstance(result, ItemFailure):
-            tally.failures.append(result)
-            continue
-        first, *related = result
-        stored = store.get_article(known[item.guid]) if item.guid in known else None
+    for first, *related in prepared:
+        stored = store.get_article(known[first.guid]) if first.guid in known else None
         if stored is not None and stored.canonical_url != first.article.canonical_url:
             first = dataclasses.replace(
                 first, article=dataclasses.replace(first.article, canonical_url=stored.canonical_url)

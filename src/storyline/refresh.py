@@ -97,7 +97,12 @@ def failure_backoff(failures: int, retry_after: float | None, policy: RefreshPol
 
 def items_per_day(items: Sequence[RawItem], now: datetime) -> float | None:
     """New items per day over the last week, from the items' dates (None when undated)."""
-    dates = [i.published for i in items if i.published is not None]
+    return publishing_rate([i.published for i in items], now)
+
+
+def publishing_rate(published: Sequence[datetime | None], now: datetime) -> float | None:
+    """Items per day over the last week, from publication dates (None when all are undated)."""
+    dates = [d for d in published if d is not None]
     if not dates:
         return None
     recent = [d for d in dates if now - d <= RATE_WINDOW]
@@ -111,24 +116,64 @@ HEALTH_BATCH = 64
 
 
 def parse_document(content: bytes, url: str, content_type: str | None, kind: SourceKind) -> ParsedFeed:
-    """A fetched document as a feed or sitemap (runs in a worker process: top-level and picklable)."""
+    """A fetched document as a feed or sitemap."""
     if kind is SourceKind.SITEMAP:
         return parse.parse_sitemap(content, url=url)
     return parse.parse_feed(content, url=url, content_type=content_type)
 
 
-def parse_in_worker(
-    content: bytes, url: str, content_type: str | None, kind: SourceKind
-) -> ParsedFeed | tuple[str, str, str]:
-    """``parse_document`` for a worker process: a FeedParseError comes back as (subject, message, hint).
+@dataclass(frozen=True, slots=True)
+class ReadFeed:
+    """A fetched document, parsed and its items prepared, in one trip to a worker process.
 
-    Our errors do not survive pickling (unpickling calls ``__init__`` with one argument), and
-    an exception that cannot be unpickled breaks the whole process pool.
+    ``feed`` holds the document's own metadata (its items are not sent back: ``entries``
+    stands for them); ``published`` the items' dates, for the publishing rate; ``entries``
+    each item through the stages, or, for a teaser whose article page is still to fetch,
+    the item itself.
     """
-    try:
-        return parse_document(content, url, content_type, kind)
-    except FeedParseError as exc:
-        return exc.subject, exc.message, exc.hint
+
+    feed: ParsedFeed
+    published: tuple[datetime | None, ...]
+    entries: tuple[pipeline.Prepared | RawItem, ...]
+
+
+def needs_page(item: RawItem, fetch_article_pages: bool) -> bool:
+    """Whether the feed gave only a teaser (or nothing) and the article page should be fetched."""
+    if item.html or item.text or not item.url or not fetch_article_pages:
+        return False
+    return not (item.summary and len(item.summary.split()) >= SUMMARY_ONLY_WORDS)
+
+
+def as_content(item: RawItem) -> RawItem:
+    """The item as the stages take it when the feed's content is all there is: its HTML is a fragment."""
+    if item.html:
+        return dataclasses.replace(item, html_is_fragment=True)
+    if item.text or not item.summary:
+        return item
+    return dataclasses.replace(item, html=item.summary, html_is_fragment=True)
+
+
+def read_document(
+    content: bytes, url: str, content_type: str | None, kind: SourceKind, fetch_article_pages: bool
+) -> ReadFeed:
+    """Parse a fetched document and prepare the items that carry their content (runs in a worker).
+
+    One round trip: sending the parsed items back to the main process and out again to be
+    prepared pickled every item twice. A document too broken to yield a single item is an
+    error (FeedParseError, which crosses the process boundary intact), not an empty feed.
+    """
+    parsed = parse_document(content, url, content_type, kind)
+    broken = next((p for p in parsed.problems if p.startswith("not well-formed")), None)
+    if broken is not None and not parsed.items:
+        raise FeedParseError(url, f"the document is broken and holds no items ({broken})")
+    waiting = [needs_page(item, fetch_article_pages) for item in parsed.items]
+    prepared = iter(pipeline.prepare_many(
+        [as_content(item) for item, wait in zip(parsed.items, waiting, strict=True) if not wait]))
+    return ReadFeed(
+        feed=dataclasses.replace(parsed, items=()),
+        published=tuple(item.published for item in parsed.items),
+        entries=tuple(item if wait else next(prepared) for item, wait in zip(parsed.items, waiting, strict=True)),
+    )
 
 
 # A feed item like any other, for ``warm_up``: English, so the language model is loaded too.
@@ -232,57 +277,58 @@ class Refresher:
                                  elapsed_ms=result.elapsed_ms)
         if source.kind is SourceKind.PAGE:
             # The page is the article, a whole page: not a feed's content fragment, nothing to follow.
-            parsed = self._page_as_feed(result)
-            items = list(parsed.items)
+            read = self._page_as_feed(result)
         else:
-            parsed, fetched = self._parse(source, result)
+            read, fetched = self._parse(source, result)
             if fetched is not result:  # found by autodiscovery: the source moves to the feed
                 url = self._move(source, fetched.final_url)
                 # The validators belong to what was parsed, not to the homepage met first.
                 result = dataclasses.replace(result, etag=fetched.etag, last_modified=fetched.last_modified)
-            items = self._with_pages(source, parsed.items)
-        report = pipeline.ingest_feed_items(items, self.store, source_id=source.id, run_cpu=self._run_cpu,
-                                            on_new=self._on_new)
-        rate = items_per_day(parsed.items, now)
+        entries = self._with_pages(source, read.entries)
+        report = pipeline.store_feed_items(entries, self.store, source_id=source.id, on_new=self._on_new)
+        rate = publishing_rate(read.published, now)
         interval = schedule(rate, self.policy)
+        parsed = read.feed
         self.store.update_source(
             source.id, etag=result.etag, last_modified=result.last_modified, last_error=None,
             consecutive_failures=0, items_per_day=rate, next_fetch_at=now + timedelta(seconds=interval),
             interval_s=interval, title=source.title if source.title != source.url else (parsed.title or source.title),
             site_url=source.site_url or parsed.site_url, **health,
         )
-        log.info("source_fetched", source=url, items=len(items), new=report.inserted, ms=result.elapsed_ms)
-        return RefreshResult(source.id, url, result.status, report, items=len(items), elapsed_ms=result.elapsed_ms)
+        log.info("source_fetched", source=url, items=len(entries), new=report.inserted, ms=result.elapsed_ms)
+        return RefreshResult(source.id, url, result.status, report, items=len(entries), elapsed_ms=result.elapsed_ms)
 
-    def _page_as_feed(self, result: object) -> ParsedFeed:
+    def _page_as_feed(self, result: FetchResult) -> ReadFeed:
         """A single-article source: its page is its one item."""
         html = decode_text(result.content, result.final_url, html=True)
         item = RawItem(origin=result.final_url, html=html, url=result.final_url, captured_at=datetime.now(UTC))
-        return ParsedFeed(url=result.final_url, kind=SourceKind.PAGE, title=None, site_url=None, items=(item,),
+        feed = ParsedFeed(url=result.final_url, kind=SourceKind.PAGE, title=None, site_url=None, items=(),
                           format="html")
+        return ReadFeed(feed, (None,), tuple(self._run_cpu(pipeline.prepare_many, [item])))
 
-    def _sitemap_index(self, result: FetchResult) -> ParsedFeed:
+    def _sitemap_index(self, result: FetchResult) -> ReadFeed:
         """The pages of the first ``MAX_CHILD_SITEMAPS`` sitemaps an index lists, as one feed."""
-        items: list[RawItem] = []
+        read: list[ReadFeed] = []
         problems: list[str] = []
         for child in parse.parse_sitemap_index(result.content, url=result.final_url)[:MAX_CHILD_SITEMAPS]:
             try:
                 found = self._fetch(child)
                 if not found.not_modified and not found.gone:
-                    items.extend(self._parse_document(found, SourceKind.SITEMAP).items)
+                    read.append(self._read(found, SourceKind.SITEMAP))
             except (FetchError, FeedParseError) as exc:
                 problems.append(f"{child}: {exc.message}")
-        if not items and problems:
+        if not any(r.entries for r in read) and problems:
             raise FeedParseError(result.final_url, f"no sitemap of this index could be read ({problems[0]})")
-        return ParsedFeed(url=result.final_url, kind=SourceKind.SITEMAP, title=None, site_url=None,
-                          items=tuple(items), format="sitemap-index", problems=tuple(problems))
+        feed = ParsedFeed(url=result.final_url, kind=SourceKind.SITEMAP, title=None, site_url=None, items=(),
+                          format="sitemap-index", problems=tuple(problems))
+        return ReadFeed(feed, tuple(d for r in read for d in r.published), tuple(e for r in read for e in r.entries))
 
-    def _parse(self, source: Source, result: FetchResult) -> tuple[ParsedFeed, FetchResult]:
-        """The fetched document as a feed or sitemap, and the fetch it came from (another, after autodiscovery)."""
+    def _parse(self, source: Source, result: FetchResult) -> tuple[ReadFeed, FetchResult]:
+        """The fetched document read as a feed or sitemap, and the fetch it came from (another, after autodiscovery)."""
         if source.kind is SourceKind.SITEMAP and parse.is_sitemap_index(result.content):
             return self._sitemap_index(result), result
         try:
-            return self._parse_document(result, source.kind), result
+            return self._read(result, source.kind), result
         except FeedParseError:
             if source.kind is not SourceKind.FEED:
                 raise
@@ -293,20 +339,15 @@ class Refresher:
                 if found.not_modified or found.gone:
                     continue
                 try:
-                    return self._parse_document(found, source.kind), found
+                    return self._read(found, source.kind), found
                 except FeedParseError:
                     continue
             raise
 
-    def _parse_document(self, fetched: FetchResult, kind: SourceKind) -> ParsedFeed:
-        """Parse on the CPU runner; a document too broken to yield a single item is an error, not an empty feed."""
-        parsed = self._run_cpu(parse_in_worker, fetched.content, fetched.final_url, fetched.content_type, kind)
-        if isinstance(parsed, tuple):
-            raise FeedParseError(*parsed)
-        broken = next((p for p in parsed.problems if p.startswith("not well-formed")), None)
-        if broken is not None and not parsed.items:
-            raise FeedParseError(fetched.final_url, f"the document is broken and holds no items ({broken})")
-        return parsed
+    def _read(self, fetched: FetchResult, kind: SourceKind) -> ReadFeed:
+        """``read_document`` on the CPU runner (a worker process, when there is a pool)."""
+        return self._run_cpu(read_document, fetched.content, fetched.final_url, fetched.content_type, kind,
+                             self.policy.fetch_article_pages)
 
     def _move(self, source: Source, new_url: str) -> str:
         """Point the source at its new address (unless another source has it already)."""
@@ -316,25 +357,16 @@ class Refresher:
             return new_url
         return source.url
 
-    def _needs_page(self, item: RawItem) -> bool:
-        """Whether the feed gave only a teaser (or nothing) and the article page should be fetched."""
-        if item.html or item.text or not item.url or not self.policy.fetch_article_pages:
-            return False
-        return not (item.summary and len(item.summary.split()) >= SUMMARY_ONLY_WORDS)
-
-    def _stored_already(self, source: Source, items: Sequence[RawItem]) -> set[int]:
+    def _stored_already(self, source: Source, teasers: Sequence[RawItem]) -> set[int]:
         """Positions of teaser items whose article is stored and not updated since: no page fetch.
 
         A feed that changes (one new item) lists its older items again; fetching each of their
         pages at every refresh would hammer the site for nothing. An item the feed marks as
         updated after we stored it is fetched again.
         """
-        teasers = [(i, item) for i, item in enumerate(items) if self._needs_page(item)]
-        if not teasers:
-            return set()
-        known = self.store.item_articles(source.id, [item.guid for _, item in teasers if item.guid])
+        known = self.store.item_articles(source.id, [item.guid for item in teasers if item.guid])
         skipped = set()
-        for i, item in teasers:
+        for i, item in enumerate(teasers):
             if item.guid in known:
                 stored = self.store.get_article(known[item.guid])
             else:
@@ -346,24 +378,32 @@ class Refresher:
                 skipped.add(i)
         return skipped
 
-    def _with_pages(self, source: Source, items: Sequence[RawItem]) -> list[RawItem]:
-        """The items, each with its article page when the feed gave only a teaser, fetched a few at a time."""
-        skipped = self._stored_already(source, items)
-        wanted = [item for i, item in enumerate(items) if i not in skipped]
-        fetching = sum(self._needs_page(item) for item in wanted)
-        if fetching <= 1:
-            return [self._with_page(item) for item in wanted]
-        # As many at once as one host allows: pages usually live on the feed's host, and the
-        # host limiter still spaces them.
-        with ThreadPoolExecutor(min(fetching, self.fetcher.policy.per_host_concurrency)) as pool:
-            return list(pool.map(self._with_page, wanted))
+    def _with_pages(
+        self, source: Source, entries: Sequence[pipeline.Prepared | RawItem]
+    ) -> list[pipeline.Prepared]:
+        """The prepared entries, teasers prepared with their article page (fetched a few at a time).
+
+        A teaser whose article is stored already is left out (see ``_stored_already``).
+        """
+        waiting = [(i, entry) for i, entry in enumerate(entries) if isinstance(entry, RawItem)]
+        prepared: dict[int, pipeline.Prepared] = {}
+        if waiting:
+            skipped = self._stored_already(source, [item for _, item in waiting])
+            wanted = [(i, item) for k, (i, item) in enumerate(waiting) if k not in skipped]
+            if len(wanted) <= 1:
+                pages = [self._with_page(item) for _, item in wanted]
+            else:
+                # As many at once as one host allows: pages usually live on the feed's host, and the
+                # host limiter still spaces them.
+                with ThreadPoolExecutor(min(len(wanted), self.fetcher.policy.per_host_concurrency)) as pool:
+                    pages = list(pool.map(self._with_page, [item for _, item in wanted]))
+            if pages:
+                prepared = dict(zip((i for i, _ in wanted), self._run_cpu(pipeline.prepare_many, pages), strict=True))
+        return [prepared[i] if isinstance(entry, RawItem) else entry
+                for i, entry in enumerate(entries) if not isinstance(entry, RawItem) or i in prepared]
 
     def _with_page(self, item: RawItem) -> RawItem:
-        """The item with its article page's HTML when the feed gave only a teaser."""
-        if item.html or item.text:
-            return dataclasses.replace(item, html_is_fragment=True) if item.html else item
-        if not self._needs_page(item):
-            return dataclasses.replace(item, html=item.summary, html_is_fragment=True) if item.summary else item
+        """A teaser item with its article page's HTML (or, when that cannot be had, its summary)."""
         try:
             if self.robots is not None and not self.robots.allowed(item.url):
                 raise FetchError(item.url, "robots.txt asks crawlers not to fetch this page")
@@ -375,7 +415,7 @@ class Refresher:
         except (FetchError, InputError) as exc:
             log.info("article_page_skipped", url=item.url, reason=str(exc))
             # The summary is what we have: keep the item with it rather than lose it.
-            return dataclasses.replace(item, html=item.summary, html_is_fragment=True) if item.summary else item
+            return as_content(item)
 
     def _record_failure(self, source: Source, now: datetime, error: StorylineError) -> RefreshResult:
         failures = source.health.consecutive_failures + 1
