@@ -272,3 +272,16 @@ def test_normalize_article_keeps_flags() -> None:
 )
 def test_amp_and_mobile_copies_fold_into_one_url(url: str, expected: str) -> None:
     assert canonical_url(url) == expected
+
+
+def test_the_already_clean_check_agrees_with_cleaning_for_every_ascii_character(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from storyline.normalize import text as text_module
+
+    samples = [f"Word{chr(c)}word and more" for c in range(128)]
+    samples += [f"{chr(c)}Lead" for c in range(128)] + [f"Tail{chr(c)}" for c in range(128)]
+    fast = {s: text_module._is_clean(s) for s in samples}
+    monkeypatch.setattr(text_module, "_is_clean", lambda _text: False)  # always the full clean-up
+    for sample in samples:
+        assert fast[sample] == (text_module.clean_text(sample) == sample), repr(sample)

@@ -23,7 +23,7 @@ _ASCII_NON_WORD_TO_SPACE = bytes(byte if byte in _ASCII_WORD_BYTES else 0x20 for
 # no-break and other Unicode spaces, every other line or paragraph break), invisible and
 # control characters. The ASCII form is the same set within ASCII, and much faster to search.
 _ODD = re.compile(r"[^\S \n]|[\x00-\x08\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff\u00ad]")
-_ASCII_ODD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+_ASCII_ODD = bytes([*range(0x0A), *range(0x0B, 0x20), 0x7F])  # deleted by bytes.translate: ~5x a regex search
 
 
 def clean_text(text: str) -> str:
@@ -54,7 +54,7 @@ def _is_clean(text: str) -> bool:
             or text[-1:] in (" ", "\n"):
         return False
     if text.isascii():
-        return _ASCII_ODD.search(text) is None
+        return len(text.encode("ascii").translate(None, _ASCII_ODD)) == len(text)
     return unicodedata.is_normalized("NFC", text) and _ODD.search(text) is None
 
 
