@@ -97,6 +97,10 @@ def prepare_many(items: Sequence[RawItem]) -> list[Prepared]:
         except StorylineError as exc:
             reason = f"{exc.message}. {exc.hint}" if exc.hint else exc.message
             results.append(ItemFailure(origin=item.origin, reason=reason))
+        except Exception as exc:  # a bug a stage let out: this item fails, its feed's other items go on
+            log.exception("item_prepare_crashed", origin=item.origin)
+            results.append(ItemFailure(origin=item.origin,
+                                       reason=f"an unexpected error in Storyline ({type(exc).__name__}: {exc})"))
     return results
 
 
