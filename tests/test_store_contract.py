@@ -46,6 +46,20 @@ def test_upsert_same_url_in_one_batch_is_one_row(store: SQLStore) -> None:
     assert store.get_article(results[0].article_id).title == "Edited"
 
 
+def test_feed_item_guids_are_recorded_with_their_articles(store: SQLStore) -> None:
+    source = store.ensure_source(SourceKind.FEED, "https://news.example/feed", "Example")
+    results = store.upsert_articles([make_article(1), make_article(2), make_article(3)], source_id=source.id,
+                                    guids=["g1", None, "g3"])
+    assert store.item_articles(source.id, ["g1", "g2", "g3"]) == {"g1": results[0].article_id,
+                                                                  "g3": results[2].article_id}
+    # The first sighting wins: the same GUID naming another article later changes nothing.
+    store.upsert_articles([make_article(4)], source_id=source.id, guids=["g1"])
+    assert store.item_articles(source.id, ["g1"]) == {"g1": results[0].article_id}
+    with pytest.raises(ValueError, match="2 guids for 1 articles"):
+        store.upsert_articles([make_article(5)], source_id=source.id, guids=["a", "b"])
+    assert store.count_articles() == 4
+
+
 def test_changed_article_is_updated_in_place(store: SQLStore) -> None:
     [inserted] = store.upsert_articles([make_article(1)])
     before = store.get_article(inserted.article_id)

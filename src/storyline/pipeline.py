@@ -78,7 +78,7 @@ def _prepare(item: RawItem) -> list[_Prepared]:
     extracted = EXTRACT(item)
     prepared = []
     for index, found in enumerate((extracted, *extracted.related)):
-        record: Any = dataclasses.replace(found, related=())
+        record: Any = dataclasses.replace(found, related=()) if found.related else found
         for stage in ARTICLE_STAGES:
             record = stage(record)
         # Only the page's own article was extracted from its HTML.
@@ -143,13 +143,8 @@ class _Tally:
         )
 
 
-def _after_store(
-    store: Store, items: Sequence[_Prepared], results: Sequence[UpsertResult], source_id: int | None
-) -> None:
-    """Keep the pages of changed articles, and remember which article each feed item became."""
-    guids = [(item.guid, result.article_id) for item, result in zip(items, results, strict=True) if item.guid]
-    if guids and source_id is not None:
-        store.remember_items(source_id, guids)
+def _after_store(items: Sequence[_Prepared], results: Sequence[UpsertResult], store: Store) -> None:
+    """Keep the pages of changed articles (their feed items' GUIDs are recorded with them)."""
     now = datetime.now(UTC)
     pages = [
         RawPage(article_id=result.article_id, url=item.article.url, origin=item.origin,
@@ -161,6 +156,14 @@ def _after_store(
         store.save_raw_pages(pages)
 
 
+def _upsert(store: Store, items: Sequence[_Prepared], source_id: int | None, revisions: bool) -> list[UpsertResult]:
+    """Store ``items``, recording which article each feed item became in the same transaction."""
+    guids = [item.guid for item in items] if source_id is not None and any(item.guid for item in items) else None
+    results = store.upsert_articles([p.article for p in items], source_id=source_id, revisions=revisions, guids=guids)
+    _after_store(items, results, store)
+    return results
+
+
 def _store_batch(
     store: Store, batch: Sequence[_Prepared], source_id: int | None, tally: _Tally, *, revisions: bool = True
 ) -> None:
@@ -169,8 +172,7 @@ def _store_batch(
     # Within one batch the same canonical URL twice is one article: the last copy wins.
     items = list({p.article.canonical_url: p for p in batch}.values())
     try:
-        results = store.upsert_articles([p.article for p in items], source_id=source_id, revisions=revisions)
-        _after_store(store, items, results, source_id)
+        results = _upsert(store, items, source_id, revisions)
     except StoreUnavailableError:
         raise
     except StoreError:
@@ -179,8 +181,7 @@ def _store_batch(
         # One bad row fails the whole atomic batch: store one by one to find it.
         for item in items:
             try:
-                results_one = store.upsert_articles([item.article], source_id=source_id, revisions=revisions)
-                _after_store(store, [item], results_one, source_id)
+                results_one = _upsert(store, [item], source_id, revisions)
             except StoreUnavailableError:
                 raise
             except StoreError as exc:

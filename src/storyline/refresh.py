@@ -223,8 +223,9 @@ class Refresher:
     def refresh(self, source: Source, *, now: datetime | None = None, batch_health: bool = False) -> RefreshResult:
         """Fetch and ingest one source; never raises for the source's own problems.
 
-        With ``batch_health`` the health of an unchanged source (304) is written with others'
-        in one transaction, at the latest by ``flush_health``, which the caller must then call.
+        With ``batch_health`` the health of a source that was read (unchanged or not) is
+        written with others' in one transaction, at the latest by ``flush_health``, which the
+        caller must then call; failures are written at once.
         """
         now = now or datetime.now(UTC)
         try:
@@ -289,12 +290,17 @@ class Refresher:
         rate = publishing_rate(read.published, now)
         interval = schedule(rate, self.policy)
         parsed = read.feed
-        self.store.update_source(
-            source.id, etag=result.etag, last_modified=result.last_modified, last_error=None,
-            consecutive_failures=0, items_per_day=rate, next_fetch_at=now + timedelta(seconds=interval),
-            interval_s=interval, title=source.title if source.title != source.url else (parsed.title or source.title),
-            site_url=source.site_url or parsed.site_url, **health,
-        )
+        values = {"etag": result.etag, "last_modified": result.last_modified, "last_error": None,
+                  "consecutive_failures": 0, "items_per_day": rate, "next_fetch_at": now + timedelta(seconds=interval),
+                  "interval_s": interval,
+                  "title": source.title if source.title != source.url else (parsed.title or source.title),
+                  "site_url": source.site_url or parsed.site_url, **health}
+        if batch_health:
+            # Written with other sources' (a lost batch only means fetching those feeds again:
+            # storing their items is idempotent).
+            self._hold_health(source.id, values)
+        else:
+            self.store.update_source(source.id, **values)
         log.info("source_fetched", source=url, items=len(entries), new=report.inserted, ms=result.elapsed_ms)
         return RefreshResult(source.id, url, result.status, report, items=len(entries), elapsed_ms=result.elapsed_ms)
 

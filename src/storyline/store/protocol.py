@@ -49,12 +49,16 @@ class Store(Protocol):
         ...
 
     def upsert_articles(
-        self, articles: Sequence[Article], *, source_id: int | None = None, revisions: bool = True
+        self, articles: Sequence[Article], *, source_id: int | None = None, revisions: bool = True,
+        guids: Sequence[str | None] | None = None,
     ) -> list[UpsertResult]:
         """Insert or update ``articles`` by canonical URL, atomically; one result each, in order.
 
         An update that changes the title or the words keeps the replaced version as a revision
         (unless ``revisions`` is False: re-extraction refines an article, nobody edited it).
+        ``guids`` (one per article, None where it has none) are the feed items the articles
+        came from: which article each became is recorded in the same transaction, as
+        ``remember_items`` does (it needs ``source_id``).
         """
         ...
 

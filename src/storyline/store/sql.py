@@ -19,7 +19,7 @@ from storyline.store.engine import Engines, create_engines, display_url
 from storyline.store.rows import article_values, stored_article
 from storyline.store.schema import article_revisions, articles, duplicates, raw_pages, sources
 from storyline.store.sql_duplicates import DuplicateQueries
-from storyline.store.sql_sources import SourceQueries
+from storyline.store.sql_sources import SourceQueries, record_items
 from storyline.store.sql_stories import StoryQueries
 from storyline.types import (
     Article,
@@ -83,10 +83,19 @@ class SQLStore(SourceQueries, DuplicateQueries, StoryQueries):
     # -- articles -----------------------------------------------------------------------
 
     def upsert_articles(
-        self, batch: Sequence[Article], *, source_id: int | None = None, revisions: bool = True
+        self, batch: Sequence[Article], *, source_id: int | None = None, revisions: bool = True,
+        guids: Sequence[str | None] | None = None,
     ) -> list[UpsertResult]:
+        if guids is not None and len(guids) != len(batch):
+            raise ValueError(f"{len(guids)} guids for {len(batch)} articles")
         with self._errors("storing articles"), self._engines.write() as conn:
-            return self._upsert_batch(conn, batch, source_id, revisions)
+            results = self._upsert_batch(conn, batch, source_id, revisions)
+            if guids is not None and source_id is not None:
+                # One transaction, not two: a commit costs more than the rows (a feed refresh's
+                # writes were mostly commits).
+                record_items(conn, self._insert, source_id, [(guid, result.article_id)
+                                                 for guid, result in zip(guids, results, strict=True) if guid])
+            return results
 
     def _upsert_batch(
         self, conn: Connection, batch: Sequence[Article], source_id: int | None, revisions: bool

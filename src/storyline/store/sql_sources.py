@@ -142,11 +142,20 @@ class SourceQueries:
         """Record which article each feed item GUID became (first sighting wins)."""
         if not items:
             return
-        now = datetime.now(UTC)
-        rows = [{"source_id": source_id, "guid": guid, "article_id": article_id, "first_seen_at": now}
-                for guid, article_id in dict(items).items()]
         with self._errors("recording feed items"), self._engines.write() as conn:
-            conn.execute(self._insert(source_items).on_conflict_do_nothing(index_elements=["source_id", "guid"]), rows)
+            record_items(conn, self._insert, source_id, items)
+
+
+def record_items(
+    conn: Connection, insert: Callable[..., Any], source_id: int, items: Sequence[tuple[str, int]]
+) -> None:
+    """``remember_items`` inside the caller's transaction (``insert`` is the dialect's insert)."""
+    if not items:
+        return
+    now = datetime.now(UTC)
+    rows = [{"source_id": source_id, "guid": guid, "article_id": article_id, "first_seen_at": now}
+            for guid, article_id in dict(items).items()]
+    conn.execute(insert(source_items).on_conflict_do_nothing(index_elements=["source_id", "guid"]), rows)
 
 
 def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
