@@ -32,9 +32,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 from feedparser.mixin import _FeedParserMixin
+from lxml import etree
 
 from storyline.errors import FeedParseError
-from storyline.parse import fastfeed, feeds
+from storyline.parse import fastfeed, feeds, rssitems
 from storyline.types import ParsedFeed
 from tests.conftest import SHARED_DATA
 
@@ -376,6 +377,49 @@ class _Gen:
         return (f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"{declarations}{self.base()}>'
                 f"<channel{self.base()}>{''.join(mixed)}</channel></rss>")
 
+    def rss20_simple(self) -> str:
+        """RSS 2.0 whose items are mostly the simple ones ``rssitems`` reads from the tree, now and then not."""
+        simple_kinds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 16]
+        items = []
+        for _ in range(self.r.randint(1, 6)):
+            parts: list[str] = []
+            seen: set[int] = set()
+            for _ in range(self.r.randint(0, 10)):
+                kind = self.pick(simple_kinds)  # type: ignore[arg-type]
+                if kind in (4, 5) and kind in seen and self.maybe(0.8):
+                    continue  # a second description or content is not simple: now and then only
+                seen.add(kind)
+                if kind == 16 and self.maybe(0.3):
+                    parts.append(f"<comments>{escape(self.pick(LINKS))}</comments>")
+                elif kind == 3 and self.maybe(0.3):
+                    parts.append(f"<pubDate>{self.text()}</pubDate>")  # not a date
+                else:
+                    parts.append(self._one_rss_element(kind))
+            if self.maybe(0.05):  # something else now and then: the whole document is replayed
+                parts.append(self._one_rss_element(self.r.randrange(9, 40)))
+            self.r.shuffle(parts)
+            items.append(f"<item{self.base() if self.maybe(0.1) else ''}>{''.join(parts)}</item>")
+        declarations = "".join(f" xmlns:{n}={self.attr(u)}" for n, u in NAMESPACES.items())
+        channel = f"<title>{self.text()}</title><link>{escape(self.pick(LINKS))}</link>"
+        if self.maybe(0.5):
+            channel += f"<description>{self.text()}</description>"
+        if self.maybe(0.1):  # a channel element after the items: the whole document is replayed
+            items.append(f"<title>{self.text()}</title>")
+        return (f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"{declarations}>'
+                f"<channel>{channel}{''.join(items)}</channel></rss>")
+
+    def _one_rss_element(self, kind: int) -> str:
+        """One element of ``rss_item``'s kind ``kind``."""
+        saved = self.r.randrange
+        self.r.randrange = lambda *args: kind  # type: ignore[method-assign]
+        randint = self.r.randint
+        self.r.randint = lambda a, b: 1  # type: ignore[method-assign]
+        try:
+            item = self.rss_item()
+        finally:
+            self.r.randrange, self.r.randint = saved, randint  # type: ignore[method-assign]
+        return item[item.index(">") + 1 : -len("</item>")]
+
     def rss10(self) -> str:
         items = []
         for _ in range(self.r.randint(0, 4)):
@@ -461,9 +505,9 @@ class _Gen:
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("fmt", ["rss20", "rss10", "atom10"])
+@pytest.mark.parametrize("fmt", ["rss20", "rss20_simple", "rss10", "atom10"])
 def test_generated_documents_equal_feedparser(fmt: str) -> None:
-    generator = _Gen(seed={"rss20": 1, "rss10": 2, "atom10": 3}[fmt])
+    generator = _Gen(seed={"rss20": 1, "rss20_simple": 4, "rss10": 2, "atom10": 3}[fmt])
     accepted = 0
     count = 600
     for number in range(count):
@@ -472,3 +516,22 @@ def test_generated_documents_equal_feedparser(fmt: str) -> None:
         accepted += _check(document, content_type, f"{fmt} #{number}:\n{document.decode()}\n")
     print(f"\n{fmt}: {accepted} of {count} generated documents took the fast path")
     assert accepted >= count * 0.3  # the generator must keep exercising the fast path
+
+
+def test_simple_rss_items_are_read_from_the_tree_and_equal_feedparser() -> None:
+    # The generated documents above, counted: most of rss20_simple's must have their items
+    # read by rssitems (with items in them), and some must not (to be replayed whole).
+    generator = _Gen(seed=5)
+    direct = replayed = 0
+    for number in range(600):
+        document = generator.rss20_simple().encode("utf-8")
+        _check(document, None, f"rss20_simple #{number}:\n{document.decode()}\n")  # asserts equality when taken
+        root = etree.fromstring(document, etree.XMLParser(strip_cdata=True, resolve_entities=False))
+        simple = rssitems.simple_entries(root, fastfeed.repaired)
+        if simple is not None and simple[1]:
+            direct += 1
+        else:
+            replayed += 1
+    print(f"\nrss20_simple: {direct} documents with items read from the tree, {replayed} replayed")
+    assert direct >= 250
+    assert replayed >= 50

@@ -20,6 +20,10 @@ the same results.
   description), no base64 content, no xlink namespace (feedparser treats its declaration
   as an attribute).
 
+RSS 2.0 documents whose items are all a few plain elements have those items read straight
+from the tree by ``storyline.parse.rssitems`` (with feedparser's rules for them); only the
+rest of the document is replayed.
+
 Anything else returns None and the caller runs feedparser itself. The equality is
 checked by tests/test_parse_fastfeed.py, document by document, against feedparser.
 """
@@ -38,6 +42,8 @@ from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 from feedparser.util import FeedParserDict
 from lxml import etree
+
+from storyline.parse import rssitems
 
 __all__ = ["read"]
 
@@ -350,12 +356,7 @@ class _TreeFeedParser(StrictFeedParser):  # type: ignore[misc]
         contentparams.pop("mode", None)
         contentparams.pop("base64", None)
         # (URIs in HTML are not resolved, HTML is not sanitised: both are off.)
-        if not output.isascii():
-            # feedparser's repair of UTF-8 read as ISO-8859-1, then Windows-1252's extra characters
-            with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-                output = output.encode("iso-8859-1").decode("utf-8")
-            if _CP1252_EXTRAS.search(output):
-                output = output.translate(_cp1252)
+        output = repaired(output)
         if element in ("category", "tags", "itunes_keywords"):
             return output
         if element == "title" and -1 < self.title_depth <= self.depth:
@@ -400,6 +401,16 @@ class _TreeFeedParser(StrictFeedParser):  # type: ignore[misc]
                 details["value"] = output
                 context[element + "_detail"] = details
         return output
+
+
+def repaired(output: str) -> str:
+    """feedparser's repair of every value: UTF-8 read as ISO-8859-1, then Windows-1252's extra characters."""
+    if not output.isascii():
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+            output = output.encode("iso-8859-1").decode("utf-8")
+        if _CP1252_EXTRAS.search(output):
+            output = output.translate(_cp1252)
+    return output
 
 
 def _written_prefix(element: etree._Element, namespace: str | None) -> str:
@@ -452,12 +463,19 @@ def read(content: bytes, *, http_charset: str | None, baseuri: str) -> dict[str,
     if info.doctype or info.internalDTD is not None or info.xml_version != "1.0" \
             or (info.encoding or "").lower() != "utf-8":
         return None
+    # Simple RSS 2.0 items are read straight from the tree (rssitems), the rest is replayed.
+    simple = None if baseuri else rssitems.simple_entries(root, repaired)
+    if simple is not None:
+        channel, items, entries = simple
+        for item in items:
+            channel.remove(item)
     reader = _TreeFeedParser(baseuri)
     try:
         reader.replay(root, data.count(b"xmlns") == len(root.nsmap))
     except Exception:  # noqa: BLE001 - _Unsupported, or whatever feedparser would also have met: it decides
         return None
-    if reader.version not in _VERSIONS:
+    if reader.version not in _VERSIONS or (simple is not None and reader.version != "rss20"):
         return None
-    return FeedParserDict(bozo=False, entries=reader.entries, feed=reader.feeddata, headers={}, encoding="utf-8",
-                          version=reader.version, namespaces=reader.namespaces_in_use)
+    return FeedParserDict(bozo=False, entries=entries if simple is not None else reader.entries,
+                          feed=reader.feeddata, headers={}, encoding="utf-8", version=reader.version,
+                          namespaces=reader.namespaces_in_use)
