@@ -18,7 +18,7 @@ import structlog
 from storyline import __version__, pipeline, subscriptions
 from storyline.cluster import ClusterSettings
 from storyline.config import Settings
-from storyline.dedupe import SyndicationGroup
+from storyline.dedupe import Signature, SyndicationGroup
 from storyline.dedupe_run import CopyFolder, dedupe_records, read_records, syndication_of
 from storyline.embed import embedder_from_settings
 from storyline.errors import ConfigError, InputError, StorylineError
@@ -60,11 +60,11 @@ class Storyline:
                 self._copies = CopyFolder(self.store)
             return self._copies
 
-    def _after_store(self, new: Sequence[tuple[int, Article]]) -> None:
+    def _after_store(self, new: Sequence[tuple[int, Article, Signature | None]]) -> None:
         """The stages after an article is stored: its copies are folded, then it joins a story."""
         self.copies.fold(new)
         if self.settings.stories:
-            self.stories.submit([article_id for article_id, _ in new])
+            self.stories.submit([article_id for article_id, _, _ in new])
 
     @property
     def stories(self) -> StoryAssigner:

@@ -29,6 +29,7 @@ from typing import Any
 import structlog
 
 from storyline import extract, normalize, parse
+from storyline.dedupe import Signature, signatures
 from storyline.errors import ExtractError, InputError, StoreError, StoreUnavailableError, StorylineError
 from storyline.store import Store
 from storyline.types import (
@@ -63,6 +64,7 @@ class _Prepared:
     article: Article
     page_html: str | None = None
     guid: str | None = None  # the feed item's id, remembered against the stored article
+    signature: Signature | None = None  # made where it was prepared (a worker), for the duplicates stage
 
 
 # One item after the stages: its article (and related ones found with it), or why it failed.
@@ -89,7 +91,11 @@ def _prepare(item: RawItem) -> list[_Prepared]:
 
 
 def prepare_many(items: Sequence[RawItem]) -> list[Prepared]:
-    """``_prepare`` over a batch, failures as values: runs in a worker process (picklable in and out)."""
+    """``_prepare`` over a batch, failures as values: runs in a worker process (picklable in and out).
+
+    The articles are signed for the duplicates stage here too, in one batch: the process
+    that stores them (one for all feeds) then only looks them up.
+    """
     results: list[Prepared] = []
     for item in items:
         try:
@@ -101,11 +107,25 @@ def prepare_many(items: Sequence[RawItem]) -> list[Prepared]:
             log.exception("item_prepare_crashed", origin=item.origin)
             results.append(ItemFailure(origin=item.origin,
                                        reason=f"an unexpected error in Storyline ({type(exc).__name__}: {exc})"))
-    return results
+    return _signed(results)
 
 
-# Called with the articles a batch inserted (id, article): the duplicates stage folds copies.
-NewArticles = Callable[[Sequence[tuple[int, Article]]], None]
+def _signed(results: list[Prepared]) -> list[Prepared]:
+    prepared = [p for result in results if not isinstance(result, ItemFailure) for p in result]
+    if not prepared:
+        return results
+    try:
+        signed = iter(signatures([p.article.text for p in prepared]))
+    except Exception:  # the duplicates stage signs them itself, as for files
+        log.exception("signing_failed", items=len(prepared))
+        return results
+    return [result if isinstance(result, ItemFailure)
+            else [dataclasses.replace(p, signature=next(signed)) for p in result] for result in results]
+
+
+# Called with the articles a batch inserted (id, article, its signature if it was made with
+# it): the duplicates stage folds copies, the story stage places them.
+NewArticles = Callable[[Sequence[tuple[int, Article, Signature | None]]], None]
 
 
 class _Tally:
@@ -121,7 +141,7 @@ class _Tally:
         for item, result in zip(items, results, strict=True):
             self.outcomes[result.outcome] += 1
             if result.outcome is UpsertOutcome.INSERTED:
-                new.append((result.article_id, item.article))
+                new.append((result.article_id, item.article, item.signature))
         if new and self.on_new is not None:
             self.on_new(new)
 
