@@ -30,6 +30,7 @@ feedparser on thousands of generated documents.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from feedparser.datetimes import _parse_date
@@ -59,8 +60,9 @@ class _NotSimple(Exception):
     """An item this module does not read: the document is replayed whole."""
 
 
-def simple_entries(root: etree._Element, repaired: Any) -> tuple[etree._Element, list[etree._Element],
-                                                                  list[dict[str, Any]]] | None:
+def simple_entries(
+    root: etree._Element, repaired: Callable[[str], str]
+) -> tuple[etree._Element, list[etree._Element], list[dict[str, Any]]] | None:
     """The channel, its items and their entries, when ``root`` is RSS 2.0 whose items are all simple.
 
     The items must come last in the channel (feedparser's state after an item differs from
@@ -83,7 +85,7 @@ def simple_entries(root: etree._Element, repaired: Any) -> tuple[etree._Element,
         return None
 
 
-def _entry(item: etree._Element, repaired: Any) -> dict[str, Any]:
+def _entry(item: etree._Element, repaired: Callable[[str], str]) -> dict[str, Any]:
     if item.attrib:
         raise _NotSimple
     entry: dict[str, Any] = {}
