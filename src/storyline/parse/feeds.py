@@ -1,10 +1,11 @@
-"""Feeds into raw items: RSS 0.9x/1.0/2.0 and Atom through feedparser, JSON Feed through json.
+"""Feeds into raw items: RSS 0.9x/1.0/2.0 and Atom through feedparser, JSON Feed through json
+(``storyline.parse.jsonfeed``).
 
 (Plain well-formed UTF-8 RSS 2.0/1.0 and Atom 1.0 take ``storyline.parse.fastfeed``, which
 gives feedparser's own result from an lxml tree.)
 
 Each format is first read into its own shape (feedparser's dictionaries, JSON Feed's
-objects) and turned into an :class:`_Entry`; one adapter, :func:`_raw_item`, then applies
+objects) and turned into an :class:`~storyline.parse.entry.Entry`; one adapter, :func:`_raw_item`, then applies
 the rules every format shares:
 
 1. the link and image are resolved against the item's base: xml:base, else the feed's
@@ -23,23 +24,23 @@ from __future__ import annotations
 import calendar
 import contextlib
 import io
-import json
 import re
 import time
 import xml.sax
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from html import unescape
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 from lxml import etree
 from lxml import html as lxml_html
 
 from storyline.errors import FeedParseError
+from storyline.parse.entry import Entry, is_web_url, stripped, unique_names, web_url
+from storyline.parse.jsonfeed import JSON_FEED_VERSION, read_json_feed
 from storyline.types import ParsedFeed, RawItem, SourceKind
 
 try:  # it builds on feedparser's internals: a feedparser that lacks them just means no fast path
@@ -79,12 +80,9 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 # Clocks drift and time zones get mislabelled by a little; a date further ahead is wrong.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
-_JSON_FEED_VERSIONS = {"1": "json10", "1.0": "json10", "1.1": "json11"}
-_JSON_FEED_VERSION = re.compile(r'"version"\s*:\s*"https?://jsonfeed\.org/version/', re.I)
 _XML_FEED_ROOT = re.compile(r"<(?:[\w.-]+:)?(?:rss|feed|rdf)[\s>/]", re.I)
 _HTML_ROOT = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>]", re.I)
 _TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _FEED_LINK_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json"})
 # Content types a feed may arrive with without anything being wrong.
@@ -102,22 +100,6 @@ _BOMS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One item in a format-neutral shape, before the shared rules are applied."""
-
-    guid: str | None = None
-    link: str | None = None
-    title: str | None = None
-    published: datetime | None = None
-    updated: datetime | None = None
-    authors: tuple[str, ...] = ()
-    summary: str | None = None
-    html: str | None = None
-    text: str | None = None
-    image: str | None = None
-
-
 def parse_feed(
     content: bytes, *, url: str, content_type: str | None = None, now: datetime | None = None
 ) -> ParsedFeed:
@@ -132,7 +114,7 @@ def parse_feed(
     if not content.removeprefix(b"\xef\xbb\xbf").strip():
         raise FeedParseError(url, "the document is empty", hint="The server sent no body; try again later.")
     if head.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
-        site_url, title, fmt, entries, problems = _read_json_feed(content, url)
+        site_url, title, fmt, entries, problems = read_json_feed(content, url)
     else:
         site_url, title, fmt, entries, problems = _read_xml_feed(content, url, content_type)
     if content_type and not _FEED_CONTENT_TYPES.search(_media_type(content_type)):
@@ -156,7 +138,7 @@ def looks_like_feed(content: bytes, content_type: str | None) -> bool:
     """
     head = _head_text(content)
     if head.lstrip("\ufeff \t\r\n").startswith("{"):
-        return bool(_JSON_FEED_VERSION.search(head)) or _media_type(content_type or "") == "application/feed+json"
+        return bool(JSON_FEED_VERSION.search(head)) or _media_type(content_type or "") == "application/feed+json"
     feed_root = _XML_FEED_ROOT.search(head)
     html_root = _HTML_ROOT.search(head)
     return feed_root is not None and (html_root is None or feed_root.start() < html_root.start())
@@ -176,7 +158,7 @@ def discover_feed_links(html: str, base_url: str) -> list[str]:
     if root is None:
         return []
     declared = next((e.get("href", "").strip() for e in root.iter("base") if e.get("href", "").strip()), None)
-    base = _web_url(base_url, declared) or base_url
+    base = web_url(base_url, declared) or base_url
     found: list[str] = []
     for element in root.iter("link"):
         rel = (element.get("rel") or "").lower().split()
@@ -187,7 +169,7 @@ def discover_feed_links(html: str, base_url: str) -> list[str]:
         # JSON Feed 1.0 advertised itself as plain application/json, which WordPress also
         # uses for its REST API links on every page; only a link that says "feed" counts.
         is_json_feed = kind == "application/json" and "feed" in (href + (element.get("title") or "")).lower()
-        absolute = _web_url(base, href) if kind in _FEED_LINK_TYPES or is_json_feed else None
+        absolute = web_url(base, href) if kind in _FEED_LINK_TYPES or is_json_feed else None
         if absolute and absolute not in found:
             found.append(absolute)
     return found
@@ -198,7 +180,7 @@ def discover_feed_links(html: str, base_url: str) -> list[str]:
 
 def _read_xml_feed(
     content: bytes, url: str, content_type: str | None
-) -> tuple[str | None, str | None, str, list[_Entry], list[str]]:
+) -> tuple[str | None, str | None, str, list[Entry], list[str]]:
     """Site URL, title, format, entries and problems of an RSS or Atom document."""
     headers = _response_headers(content, content_type)
     parsed = _fast_read(content, headers) if FAST_PATH else None
@@ -214,7 +196,7 @@ def _read_xml_feed(
     if not version and not raw_entries:
         raise FeedParseError(url, _not_a_feed(_head_text(content), parsed))
     feed = parsed.get("feed") or {}
-    site_url = _web_url(url, _rebase(_text(feed.get("link"))))
+    site_url = web_url(url, _rebase(stripped(feed.get("link"))))
     problem = _bozo_problem(parsed)
     entries = [_entry_from_feedparser(raw) for raw in raw_entries]
     return site_url, _title(feed), version or "unknown", entries, [problem] if problem else []
@@ -272,57 +254,57 @@ def _bozo_problem(parsed: Mapping[str, Any]) -> str | None:
     return f"not a clean feed (recovered): {exc}"
 
 
-def _entry_from_feedparser(raw: Mapping[str, Any]) -> _Entry:
+def _entry_from_feedparser(raw: Mapping[str, Any]) -> Entry:
     html_content, text_content = None, None
     for part in raw.get("content") or []:
-        value = _text(part.get("value"))
+        value = stripped(part.get("value"))
         if value and part.get("type") in _HTML_TYPES:
             html_content = html_content or value
         elif value:
             text_content = text_content or value
-    summary = _text(raw.get("summary"))
+    summary = stripped(raw.get("summary"))
     if summary in (html_content, text_content):  # feedparser copies content into a missing summary
         summary = None
     # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed (with a warning).
     published = _struct_time(dict.get(raw, "published_parsed")) or _struct_time(dict.get(raw, "created_parsed"))
-    guid, link = _text(raw.get("id")), _text(raw.get("link"))
-    if guid and link == guid and not _is_web_url(_rebase(guid) or ""):
+    guid, link = stripped(raw.get("id")), stripped(raw.get("link"))
+    if guid and link == guid and not is_web_url(_rebase(guid) or ""):
         link = None  # feedparser takes a guid for a permalink unless isPermaLink="false"; "12345" is no link
     guid = _rebase(guid)
     detail = raw.get("title_detail") or raw.get("summary_detail") or {}  # where the entry's xml:base shows
     names = (author.get("name") or author.get("email") for author in raw.get("authors") or [] if author)
-    return _Entry(
+    return Entry(
         guid=guid,
         link=_rebase(link),
         title=_title(raw),
         published=published,
         updated=_struct_time(dict.get(raw, "updated_parsed")),
-        authors=_unique(names),
+        authors=unique_names(names),
         summary=summary,
         html=html_content,
         text=None if html_content else text_content,
-        image=_rebase(_feedparser_image(raw), _text(detail.get("base"))),
+        image=_rebase(_feedparser_image(raw), stripped(detail.get("base"))),
     )
 
 
 def _feedparser_image(raw: Mapping[str, Any]) -> str | None:
     """An enclosure of image type, else the widest media:content image, else a media:thumbnail."""
     for enclosure in raw.get("enclosures") or []:
-        if str(enclosure.get("type") or "").startswith("image/") and _text(enclosure.get("href")):
-            return _text(enclosure.get("href"))
+        if str(enclosure.get("type") or "").startswith("image/") and stripped(enclosure.get("href")):
+            return stripped(enclosure.get("href"))
     media = [
         m for m in raw.get("media_content") or []
-        if _text(m.get("url")) and (m.get("medium") or "image") == "image"
+        if stripped(m.get("url")) and (m.get("medium") or "image") == "image"
         and str(m.get("type") or "image/").startswith("image/")
     ]
     if media:
-        return _text(max(media, key=lambda m: int(m["width"]) if str(m.get("width", "")).isdigit() else 0)["url"])
-    return next((_text(t.get("url")) for t in raw.get("media_thumbnail") or [] if _text(t.get("url"))), None)
+        return stripped(max(media, key=lambda m: int(m["width"]) if str(m.get("width", "")).isdigit() else 0)["url"])
+    return next((stripped(t.get("url")) for t in raw.get("media_thumbnail") or [] if stripped(t.get("url"))), None)
 
 
 def _title(node: Mapping[str, Any]) -> str | None:
     """A feed's or entry's title as plain text (an Atom title may be HTML)."""
-    title = _text(node.get("title"))
+    title = stripped(node.get("title"))
     detail = node.get("title_detail") or {}
     if title and detail.get("type") in _HTML_TYPES:
         title = unescape(_TAG.sub("", title)).strip() or None
@@ -339,85 +321,14 @@ def _struct_time(value: Any) -> datetime | None:
         return None
 
 
-# --- JSON Feed ---------------------------------------------------------------------------
-
-
-def _read_json_feed(content: bytes, url: str) -> tuple[str | None, str | None, str, list[_Entry], list[str]]:
-    """Site URL, title, format, entries and problems of a JSON Feed document."""
-    try:
-        document = json.loads(content)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise FeedParseError(url, f"JSON that cannot be read ({type(exc).__name__})") from exc
-    if not isinstance(document, dict):
-        raise FeedParseError(url, "JSON, but not a JSON Feed (not an object)")
-    version = _text(document.get("version")) or ""
-    items = document.get("items")
-    prefix = re.match(r"https?://jsonfeed\.org/version/", version)
-    fmt = _JSON_FEED_VERSIONS.get(version[prefix.end():]) if prefix else None
-    if not prefix and not isinstance(items, list):
-        raise FeedParseError(url, "JSON, but not a JSON Feed (no jsonfeed.org version and no items)")
-    problems = [] if fmt else [f"unknown JSON Feed version {version!r}; read as 1.1"]
-    if not isinstance(items, list):
-        problems.append('no "items" list')
-        items = []
-    objects = [item for item in items if isinstance(item, dict)]
-    if len(objects) < len(items):
-        problems.append(f"{len(items) - len(objects)} items that are not JSON objects were skipped")
-    feed_authors = _json_authors(document)
-    entries = [_entry_from_json(item, feed_authors) for item in objects]
-    site_url = _web_url(url, _text(document.get("home_page_url")))
-    return site_url, _text(document.get("title")), fmt or "json", entries, problems
-
-
-def _entry_from_json(item: Mapping[str, Any], feed_authors: tuple[str, ...]) -> _Entry:
-    guid = item.get("id")
-    content_html = _text(item.get("content_html"))
-    return _Entry(
-        # The spec says a string, but numbers are common in the wild.
-        guid=str(guid) if isinstance(guid, int | float) and not isinstance(guid, bool) else _text(guid),
-        link=_text(item.get("url")) or _text(item.get("external_url")),
-        title=_text(item.get("title")),
-        published=_json_date(item.get("date_published")),
-        updated=_json_date(item.get("date_modified")),
-        authors=_json_authors(item) or feed_authors,
-        summary=_text(item.get("summary")),
-        html=content_html,
-        text=None if content_html else _text(item.get("content_text")),
-        image=_text(item.get("image")) or _text(item.get("banner_image")),
-    )
-
-
-def _json_authors(node: Mapping[str, Any]) -> tuple[str, ...]:
-    """Names from 1.1's ``authors`` list, else 1.0's single ``author`` object."""
-    authors = node.get("authors")
-    if not isinstance(authors, list):
-        authors = [node.get("author")]
-    return _unique(_text(a.get("name")) for a in authors if isinstance(a, dict))
-
-
-def _json_date(value: Any) -> datetime | None:
-    """An RFC 3339 date (RFC 822 tolerated); None when it is not a date."""
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (ValueError, TypeError, IndexError):
-            return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
 # --- The one adapter, and what it shares ----------------------------------------------------
 
 
-def _raw_item(entry: _Entry, position: int, *, url: str, site_url: str | None, outlet: str | None,
+def _raw_item(entry: Entry, position: int, *, url: str, site_url: str | None, outlet: str | None,
               now: datetime) -> RawItem:
     """One entry of any format as a RawItem, under the rules in the module docstring."""
     base = site_url or url
-    link = _web_url(base, entry.link)
+    link = web_url(base, entry.link)
     published = entry.published or entry.updated
     updated = entry.updated
     problem = None
@@ -430,19 +341,19 @@ def _raw_item(entry: _Entry, position: int, *, url: str, site_url: str | None, o
     return RawItem(
         origin=f"{url}#{entry.guid or link or f'item-{position}'}", title=entry.title, text=entry.text,
         html=entry.html, url=link, outlet=outlet, published=published, authors=entry.authors, guid=entry.guid,
-        summary=entry.summary, updated=updated, image=_web_url(base, entry.image), date_problem=problem,
+        summary=entry.summary, updated=updated, image=web_url(base, entry.image), date_problem=problem,
     )
 
 
-def _distinct_guids(entries: list[_Entry]) -> tuple[list[_Entry], list[str]]:
+def _distinct_guids(entries: list[Entry]) -> tuple[list[Entry], list[str]]:
     """Entries with repeated guids sorted out.
 
     An entry repeating an earlier one (same guid, link and title) is dropped. One that
     reuses a guid for a different link or title is a broken feed, not a duplicate: it is
     kept, without the guid, so that its link identifies it.
     """
-    first: dict[str, _Entry] = {}
-    kept: list[_Entry] = []
+    first: dict[str, Entry] = {}
+    kept: list[Entry] = []
     repeats = reused = 0
     for entry in entries:
         earlier = first.setdefault(entry.guid, entry) if entry.guid else entry
@@ -489,33 +400,3 @@ def _rebase(link: str | None, xml_base: str | None = None) -> str | None:
     if link and link.startswith(_RELATIVE_ORIGIN):
         return "/" + link.removeprefix(_RELATIVE_ORIGIN)
     return link
-
-
-def _web_url(base: str, link: str | None) -> str | None:
-    """``link`` made absolute, if it then is an http(s) URL (not ``tag:``, ``mailto:``, ``javascript:``)."""
-    try:
-        absolute = urljoin(base, link) if link else None
-    except ValueError:  # an invalid IPv6 host, say
-        return None
-    return absolute if absolute and _is_web_url(absolute) else None
-
-
-def _is_web_url(link: str) -> bool:
-    try:
-        return urlsplit(link).scheme.lower() in ("http", "https")
-    except ValueError:  # an invalid IPv6 host, say
-        return False
-
-
-def _text(value: Any) -> str | None:
-    """A stripped string, or None for anything else or nothing."""
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-def _unique(names: Iterable[str | None]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for name in names:
-        cleaned = _SPACE.sub(" ", name).strip() if isinstance(name, str) else ""
-        if cleaned:
-            seen.setdefault(cleaned)
-    return tuple(seen)

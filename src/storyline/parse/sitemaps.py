@@ -15,11 +15,12 @@ import re
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from storyline.errors import FeedParseError
+from storyline.parse.entry import stripped, web_url
 from storyline.parse.feeds import FUTURE_TOLERANCE
 from storyline.types import ParsedFeed, RawItem, SourceKind
 
@@ -128,7 +129,7 @@ def parse_sitemap_index(content: bytes, *, url: str) -> list[str]:
 def _child_sitemaps(root: etree._Element, url: str) -> list[str]:
     found: dict[str, None] = {}
     for node in _children(root, "sitemap"):
-        loc = _web_url(url, _child_text(node, "loc"))
+        loc = web_url(url, _child_text(node, "loc"))
         if loc:
             found.setdefault(loc)
     return list(found)
@@ -136,7 +137,7 @@ def _child_sitemaps(root: etree._Element, url: str) -> list[str]:
 
 def _page(node: etree._Element, *, url: str, now: datetime) -> RawItem | None:
     """One ``<url>`` entry as a raw item; None when it has no usable location."""
-    loc = _web_url(url, _child_text(node, "loc"))
+    loc = web_url(url, _child_text(node, "loc"))
     if loc is None:
         return None
     news = node.find(f"{{{_NEWS}}}news")
@@ -146,7 +147,7 @@ def _page(node: etree._Element, *, url: str, now: datetime) -> RawItem | None:
         outlet = _find_text(news, f"{{{_NEWS}}}publication/{{{_NEWS}}}name")
         published = _date(_find_text(news, f"{{{_NEWS}}}publication_date"))
     updated = _date(_child_text(node, "lastmod"))
-    image = _web_url(url, _find_text(node, f"{{{_IMAGE}}}image/{{{_IMAGE}}}loc"))
+    image = web_url(url, _find_text(node, f"{{{_IMAGE}}}image/{{{_IMAGE}}}loc"))
     published = published or updated
     problem = None
     if published is None:
@@ -189,7 +190,7 @@ def _find_text(node: etree._Element, path: str) -> str | None:
 
 def _all_text(element: etree._Element) -> str | None:
     """All text inside ``element``; an entity reference, never expanded, shows as written (``&name;``)."""
-    return _text("".join(element.itertext()))
+    return stripped("".join(element.itertext()))
 
 
 def _local(element: etree._Element) -> str:
@@ -198,7 +199,7 @@ def _local(element: etree._Element) -> str:
 
 def _date(value: str | None) -> datetime | None:
     """A W3C datetime (``2024-05-01``, ``2024-05-01T12:00:00+02:00``) in UTC; None if it is not one."""
-    text = _text(value)
+    text = stripped(value)
     if not text:
         return None
     try:
@@ -206,17 +207,3 @@ def _date(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _web_url(base: str, link: str | None) -> str | None:
-    if not link:
-        return None
-    try:
-        absolute = urljoin(base, link)
-    except ValueError:
-        return None
-    return absolute if urlsplit(absolute).scheme.lower() in ("http", "https") else None
-
-
-def _text(value: str | None) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
