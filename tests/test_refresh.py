@@ -294,6 +294,47 @@ def test_the_health_of_unchanged_feeds_is_held_then_written_together(app: Storyl
     refresher.flush_health()  # nothing held: nothing written, no error
 
 
+def test_a_pass_refreshes_every_source_once_on_its_threads(make_storyline: Callable[..., Storyline],
+                                                           site: Site) -> None:
+    app = make_storyline(fetch_workers=3)
+    now = datetime.now(UTC)
+    feeds = [app.add_source(site.serve(f"/pass{n}.xml", conditional_feed(
+        rss(f"Feed {n}", full_items(site, 1, now=now)), etag=f'"p{n}"', last_modified=http_date(now))))
+        for n in range(12)]
+    threads: list[str] = []
+    before = [site.hits(f"/pass{n}.xml") for n in range(12)]
+    done = app.fetch([source_of(app, f) for f in feeds],
+                     on_done=lambda _result: threads.append(threading.current_thread().name))
+    assert sorted(r.source_id for r in done) == sorted(f.id for f in feeds)
+    assert all(r.status == 200 and r.error is None for r in done)
+    assert len(threads) == 12
+    assert set(threads) <= {"fetch-0", "fetch-1", "fetch-2"}  # on_done runs on the fetch threads
+    assert {source_of(app, f).health.last_status for f in feeds} == {200}  # the held health is written
+    assert [site.hits(f"/pass{n}.xml") - b for n, b in enumerate(before)] == [1] * 12
+
+
+def test_a_bug_in_one_refresh_is_raised_once_the_other_sources_are_done(
+    app: Storyline, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)
+    feeds = [app.add_source(site.serve(f"/bug{n}.xml", conditional_feed(
+        rss(f"Feed {n}", full_items(site, 1, now=now)), etag=f'"b{n}"', last_modified=http_date(now))))
+        for n in range(6)]
+    refresher = app.refresher
+    real = refresher._refresh
+
+    def buggy(source: Source, now: datetime, batch_health: bool = False) -> refresh.RefreshResult:
+        if source.id == feeds[2].id:
+            raise KeyError("a bug")  # not a source's problem: nothing turns it into a result
+        return real(source, now, batch_health)
+
+    monkeypatch.setattr(refresher, "_refresh", buggy)
+    with pytest.raises(KeyError, match="a bug"):
+        app.fetch([source_of(app, f) for f in feeds])
+    statuses = [source_of(app, f).health.last_status for f in feeds]
+    assert statuses == [200, 200, None, 200, 200, 200]  # the others were fetched, their health written
+
+
 def test_first_fetch_stores_items_and_health_then_a_304_costs_no_parse(
     app: Storyline, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -34,19 +33,53 @@ def refresh_all(
 ) -> list[RefreshResult]:
     """Refresh ``sources`` on ``workers`` threads; results in completion order.
 
-    The health of unchanged sources is written in batches, all of it before this returns.
+    Each thread takes the next source when it is done with one. (A future per source, and
+    this thread woken for each one done, cost ~20% of the CPU of a pass of 304s.) ``on_done``
+    is called from those threads, one call at a time. An unexpected error in one refresh
+    (a bug: a source's own problems are results) is raised once every other source is done;
+    an interrupt lets the refreshes under way finish and starts no other. The health of
+    sources is written in batches, all of it before this returns.
     """
+    pending = iter(sources)
+    take, report = threading.Lock(), threading.Lock()
+    stop = threading.Event()
     results: list[RefreshResult] = []
+    errors: list[Exception] = []
+
+    def work() -> None:
+        while not stop.is_set():
+            with take:
+                source = next(pending, None)
+            if source is None:
+                return
+            try:
+                result = refresher.refresh(source, batch_health=True)
+                with report:
+                    results.append(result)
+                    if on_done is not None:
+                        on_done(result)
+            except Exception as exc:  # raised in the caller's thread once all are done
+                log.exception("refresh_crashed", source=source.url)
+                with report:
+                    errors.append(exc)
+
+    threads = [threading.Thread(target=work, name=f"fetch-{n}", daemon=True)
+               for n in range(max(1, min(workers, len(sources))))]
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool:
-            futures = [pool.submit(refresher.refresh, source, batch_health=True) for source in sources]
-            for future in as_completed(futures):
-                result = future.result()
-                results.append(result)
-                if on_done is not None:
-                    on_done(result)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    except BaseException:  # an interrupt: no new refreshes, the ones under way end
+        stop.set()
+        for thread in threads:
+            if thread.is_alive():
+                thread.join()
+        raise
     finally:
         refresher.flush_health()
+    if errors:
+        raise errors[0]
     return results
 
 
