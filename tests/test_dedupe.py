@@ -326,6 +326,11 @@ def test_signatures_of_a_batch_are_the_signatures_one_by_one() -> None:
     halves = dedupe.Signatures.concat([dedupe.signatures(texts[1::2]), dedupe.signatures(texts[::2])])
     order = [*range(1, len(texts), 2), *range(0, len(texts), 2)]
     assert all(_same(halves[k], batch[i]) for k, i in enumerate(order))
+    # Single signatures (as a worker sends them) stacked back into a batch are that batch.
+    stacked = dedupe.Signatures.stack([batch[i] for i in range(len(batch))])
+    for name in ("values", "openings", "words", "shingles"):
+        assert np.array_equal(getattr(stacked, name), getattr(batch, name)), name
+        assert getattr(stacked, name).dtype == getattr(batch, name).dtype, name
 
 
 def test_signatures_in_worker_processes_are_the_same() -> None:

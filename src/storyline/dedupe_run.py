@@ -22,8 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from storyline.dedupe import (
     Copy,
     DuplicateIndex,
@@ -199,11 +197,9 @@ class CopyFolder:
         # made with the articles (in the worker that prepared them) are used as they are.
         if not articles:
             return []
-        if len(given) == len(articles) and all(s is not None for s in given):
-            rows = [s for s in given if s is not None]
-            signed = Signatures(np.stack([s.values for s in rows]), np.stack([s.openings for s in rows]),
-                                np.array([s.words for s in rows], dtype=np.int64),
-                                np.array([s.shingles for s in rows], dtype=np.int64))
+        rows = [s for s in given if s is not None]
+        if len(rows) == len(articles):
+            signed = Signatures.stack(rows)
         else:
             signed = signatures([article.text for _, article in articles])
         return index.add_batch([str(article_id) for article_id, _ in articles], signed,

@@ -123,6 +123,13 @@ class Signatures:
         """One batch of the parts' rows, in order."""
         return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in cls.__slots__))
 
+    @classmethod
+    def stack(cls, rows: Sequence[Signature]) -> Signatures:
+        """One batch of single signatures (``self[i]`` of some batches), in order."""
+        return cls(np.stack([r.values for r in rows]), np.stack([r.openings for r in rows]),
+                   np.array([r.words for r in rows], dtype=np.int64),
+                   np.array([r.shingles for r in rows], dtype=np.int64))
+
 
 def _mix(x: np.ndarray) -> np.ndarray:
     # splitmix64's finaliser: spreads polynomial hashes over all 64 bits.

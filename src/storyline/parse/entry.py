@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-__all__ = ["Entry", "is_web_url", "stripped", "unique_names", "web_url"]
+__all__ = ["Entry", "date_in_utc", "is_web_url", "stripped", "unique_names", "web_url"]
 
 _SPACE = re.compile(r"\s+")
 
@@ -58,3 +59,23 @@ def unique_names(names: Iterable[str | None]) -> tuple[str, ...]:
         if cleaned:
             seen.setdefault(cleaned)
     return tuple(seen)
+
+
+def date_in_utc(value: Any, *, rfc822: bool = False) -> datetime | None:
+    """An ISO 8601 date (W3C, RFC 3339), else with ``rfc822`` an RFC 822 one, in UTC; None if it is neither.
+
+    A time without a zone is taken as UTC.
+    """
+    text = stripped(value)
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        if not rfc822:
+            return None
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (ValueError, TypeError, IndexError):
+            return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

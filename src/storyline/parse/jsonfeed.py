@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from storyline.errors import FeedParseError
-from storyline.parse.entry import Entry, stripped, unique_names, web_url
+from storyline.parse.entry import Entry, date_in_utc, stripped, unique_names, web_url
 
 __all__ = ["JSON_FEED_VERSION", "read_json_feed"]
 
@@ -54,8 +52,8 @@ def _entry_from_json(item: Mapping[str, Any], feed_authors: tuple[str, ...]) -> 
         guid=str(guid) if isinstance(guid, int | float) and not isinstance(guid, bool) else stripped(guid),
         link=stripped(item.get("url")) or stripped(item.get("external_url")),
         title=stripped(item.get("title")),
-        published=_json_date(item.get("date_published")),
-        updated=_json_date(item.get("date_modified")),
+        published=date_in_utc(item.get("date_published"), rfc822=True),
+        updated=date_in_utc(item.get("date_modified"), rfc822=True),
         authors=_json_authors(item) or feed_authors,
         summary=stripped(item.get("summary")),
         html=content_html,
@@ -70,18 +68,3 @@ def _json_authors(node: Mapping[str, Any]) -> tuple[str, ...]:
     if not isinstance(authors, list):
         authors = [node.get("author")]
     return unique_names(stripped(a.get("name")) for a in authors if isinstance(a, dict))
-
-
-def _json_date(value: Any) -> datetime | None:
-    """An RFC 3339 date (RFC 822 tolerated); None when it is not a date."""
-    text = stripped(value)
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (ValueError, TypeError, IndexError):
-            return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

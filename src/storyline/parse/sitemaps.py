@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from storyline.errors import FeedParseError
-from storyline.parse.entry import stripped, web_url
+from storyline.parse.entry import date_in_utc, stripped, web_url
 from storyline.parse.feeds import FUTURE_TOLERANCE
 from storyline.types import ParsedFeed, RawItem, SourceKind
 
@@ -145,8 +145,8 @@ def _page(node: etree._Element, *, url: str, now: datetime) -> RawItem | None:
     if news is not None:
         title = _find_text(news, f"{{{_NEWS}}}title")
         outlet = _find_text(news, f"{{{_NEWS}}}publication/{{{_NEWS}}}name")
-        published = _date(_find_text(news, f"{{{_NEWS}}}publication_date"))
-    updated = _date(_child_text(node, "lastmod"))
+        published = date_in_utc(_find_text(news, f"{{{_NEWS}}}publication_date"))
+    updated = date_in_utc(_child_text(node, "lastmod"))
     image = web_url(url, _find_text(node, f"{{{_IMAGE}}}image/{{{_IMAGE}}}loc"))
     published = published or updated
     problem = None
@@ -195,15 +195,3 @@ def _all_text(element: etree._Element) -> str | None:
 
 def _local(element: etree._Element) -> str:
     return etree.QName(element).localname if isinstance(element.tag, str) else ""
-
-
-def _date(value: str | None) -> datetime | None:
-    """A W3C datetime (``2024-05-01``, ``2024-05-01T12:00:00+02:00``) in UTC; None if it is not one."""
-    text = stripped(value)
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

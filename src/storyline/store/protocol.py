@@ -57,8 +57,8 @@ class Store(Protocol):
         An update that changes the title or the words keeps the replaced version as a revision
         (unless ``revisions`` is False: re-extraction refines an article, nobody edited it).
         ``guids`` (one per article, None where it has none) are the feed items the articles
-        came from: which article each became is recorded in the same transaction, as
-        ``remember_items`` does (it needs ``source_id``).
+        came from: which article each became is recorded in the same transaction (with
+        ``source_id``; the first sighting of a GUID wins), for ``item_articles``.
         """
         ...
 
@@ -125,10 +125,6 @@ class Store(Protocol):
 
     def item_articles(self, source_id: int, guids: Sequence[str]) -> dict[str, int]:
         """For feed item GUIDs already seen from this source: guid -> article id."""
-        ...
-
-    def remember_items(self, source_id: int, items: Sequence[tuple[str, int]]) -> None:
-        """Record which article each feed item GUID became (the first sighting wins)."""
         ...
 
     def delete_sample_articles(self) -> int:

@@ -138,18 +138,14 @@ class SourceQueries:
 
         return self._read("reading feed items", query)
 
-    def remember_items(self: _StoreInternals, source_id: int, items: Sequence[tuple[str, int]]) -> None:
-        """Record which article each feed item GUID became (first sighting wins)."""
-        if not items:
-            return
-        with self._errors("recording feed items"), self._engines.write() as conn:
-            record_items(conn, self._insert, source_id, items)
-
 
 def record_items(
     conn: Connection, insert: Callable[..., Any], source_id: int, items: Sequence[tuple[str, int]]
 ) -> None:
-    """``remember_items`` inside the caller's transaction (``insert`` is the dialect's insert)."""
+    """Record which article each feed item GUID became (first sighting wins), in the caller's transaction.
+
+    ``insert`` is the dialect's insert (it has ``on_conflict_do_nothing``).
+    """
     if not items:
         return
     now = datetime.now(UTC)
