@@ -3,7 +3,7 @@
     .venv/bin/python bench/cluster.py --n 1000000     # full (issue 6)
     .venv/bin/python bench/cluster.py --n 100000      # quick (the default)
 
-Articles are synthesised from the clustering corpora in ../shared/data/clustering (ECB+ and
+Articles are synthesised from the clustering corpora in data/corpora/clustering (ECB+ and
 GVC texts): every synthetic event takes one corpus text as its base, with its capitalised words and its
 numbers replaced by the event's own (so look-alike events differ as real ones do), and each of its articles is the base
 with sentences dropped and shuffled, its title cut, and a perturbed embedding: the event's
@@ -45,7 +45,7 @@ from procmem import memory_mb
 from storyline.cluster import ClusterInput, ClusterSettings, StoryClusterer
 from storyline.cluster.features import ArticleTokens, article_tokens
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clustering"
+DATA = Path(__file__).resolve().parents[1] / "data" / "corpora" / "clustering"
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 _DIGITS = re.compile(r"\d+")

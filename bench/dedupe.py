@@ -4,7 +4,7 @@
     .venv/bin/python bench/dedupe.py --n 100000       # quick (the default): about 2 minutes
 
 Articles of about 400 words are sampled from the word chunks (punctuation and quotes kept) of
-the texts in ../shared/data, Zipf-like as they occur there; 10% are copies of an earlier
+the texts in data/corpora, Zipf-like as they occur there; 10% are copies of an earlier
 article (one of the 50,000 before it) with a wire copy's edits: a dateline, boilerplate lines,
 a dropped or moved paragraph, a few changed words, or cut to a feed teaser. Everything is
 seeded: the same N gives the same articles.
@@ -54,7 +54,7 @@ from procmem import memory_mb
 
 from storyline.dedupe import DuplicateIndex, Signatures, signatures
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[1] / "data" / "corpora"
 SEED = 20_241_125
 COPY_SHARE = 0.10
 COPY_WINDOW = 50_000  # a copy's original is one of the articles just before it

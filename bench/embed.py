@@ -7,7 +7,7 @@ Each measurement runs in a fresh process, so startup and resident memory are the
 - startup: importing storyline.embed (onnxruntime, tokenizers) and opening the model, i.e. the
   first ``embed`` of one short text;
 - throughput: texts/s over ``--texts`` news sentences of 50-70 tokens (~60 on average) from
-  ../shared/data/clustering, given 32 at a time as the pipeline does, after one warm-up batch;
+  data/corpora/clustering, given 32 at a time as the pipeline does, after one warm-up batch;
   the same with the length sort's best case (all texts in one call) for comparison;
 - memory: peak resident memory (VmHWM) of the process after all that.
 
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from procmem import memory_mb
 
-CLUSTERING = Path(__file__).resolve().parents[2] / "shared" / "data" / "clustering"
+CLUSTERING = Path(__file__).resolve().parents[1] / "data" / "corpora" / "clustering"
 SEED = 20_250_601
 
 

@@ -20,7 +20,7 @@ from storyline.evaluate.extraction import load_pages
 from storyline.extract import extract_page
 from storyline.parse.decode import decode_text
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "shared" / "data" / "extraction" / "scrapinghub-dev"
+BENCHMARK = Path(__file__).resolve().parents[1] / "data" / "corpora" / "extraction" / "scrapinghub-dev"
 
 
 def _storyline(page: tuple[str, str]) -> int:

@@ -14,7 +14,7 @@ process so that startup and peak memory are its own:
 - baseline: the same with ``stories = false`` (extract, normalize, store, fold copies), so the
   difference is what embedding and clustering cost.
 
-Pages are synthesised from the clustering corpora in ../shared/data/clustering (ECB+ and GVC,
+Pages are synthesised from the clustering corpora in data/corpora/clustering (ECB+ and GVC,
 whose documents come in groups reporting one event): an event takes a group, and each of its
 articles is one of the group's documents with a fifth of its sentences dropped, as a page of
 one of a dozen outlets (doctype, head with title, og: and article:published_time metas,
@@ -62,7 +62,7 @@ from typing import Any
 
 from procmem import memory_mb
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clustering"
+DATA = Path(__file__).resolve().parents[1] / "data" / "corpora" / "clustering"
 SEED = 20_251_106
 COPY_SHARE = 0.10
 _PARAGRAPHS = re.compile(r"\n+")

@@ -1,6 +1,6 @@
 """Build data/quality/dedupe.jsonl: a labelled set of copies and hard non-duplicates.
 
-Originals are real news texts from ../shared/data (Wikinews, ECB+, GVC). Copies are made from
+Originals are real news texts from data/corpora (Wikinews, ECB+, GVC). Copies are made from
 them the way outlets republish: boilerplate above and below, feed teasers, rewritten
 headlines, dropped or reordered paragraphs, other datelines, agency credits, "Read more"
 lines. Hard non-duplicates come free: ECB+ subtopics and GVC incidents hold several different
@@ -12,7 +12,7 @@ are themselves copies of one another (the same wire story in two outlets) are fo
 shingle containment and labelled as one group. Records are written in a shuffled, fixed order
 (seed below): copies may come before their original, as they do in a feed reader.
 
-Usage: python scripts/build_dedupe_set.py [--shared ../shared/data] [--out data/quality/dedupe.jsonl]
+Usage: python scripts/build_dedupe_set.py [--corpora data/corpora] [--out data/quality/dedupe.jsonl]
 """
 
 from __future__ import annotations
@@ -316,10 +316,10 @@ def build(shared: Path) -> tuple[list[Doc], dict[str, int]]:
 def main(argv: list[str] | None = None) -> int:
     root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=root.parent / "shared" / "data")
+    parser.add_argument("--corpora", type=Path, default=root / "data" / "corpora")
     parser.add_argument("--out", type=Path, default=root / "data" / "quality" / "dedupe.jsonl")
     args = parser.parse_args(argv)
-    records, stats = build(args.shared)
+    records, stats = build(args.corpora)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as fh:
         for d in records:

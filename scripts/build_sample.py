@@ -1,6 +1,6 @@
-"""Build the bundled sample (data/sample/) from the corpora in ../shared/data.
+"""Build the bundled sample (data/sample/) from the corpora in data/corpora.
 
-    python scripts/build_sample.py [--shared ../shared/data] [--out data/sample]
+    python scripts/build_sample.py [--corpora data/corpora] [--out data/sample]
 
 - Wikinews 2019-2020 (CC BY 2.5): every article, its date line removed from the text.
 - ECB+ articles that name their outlet (URL) and a date: the outlets' reports of the same
@@ -165,12 +165,12 @@ def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
 def main() -> None:
     root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=root.parent / "shared" / "data")
+    parser.add_argument("--corpora", type=Path, default=root / "data" / "corpora")
     parser.add_argument("--out", type=Path, default=root / "src" / "storyline" / "data" / "sample")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    wikinews = wikinews_records(args.shared / "news" / "wikinews")
-    ecb = ecb_records(args.shared / "clustering" / "ecbplus.jsonl")
+    wikinews = wikinews_records(args.corpora / "news" / "wikinews")
+    ecb = ecb_records(args.corpora / "clustering" / "ecbplus.jsonl")
     write_jsonl(args.out / "wikinews.jsonl", wikinews)
     write_jsonl(args.out / "ecbplus.jsonl", ecb)
     print(f"wikinews: {len(wikinews)} articles, ecbplus: {len(ecb)} articles -> {args.out}")

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data" / "clustering"
+SHARED = REPO / "data" / "corpora" / "clustering"
 OUT = REPO / "src" / "storyline" / "embed" / "model"
 FIXTURE = REPO / "tests" / "data" / "embed_reference.json"
 MAX_TOKENS = 128

@@ -29,7 +29,7 @@ from storyline.cluster.model import FEATURES
 from storyline.evaluate.clustering import LabelledArticle, archive_settings, load_ecbplus, load_gvc, run_clustering
 from storyline.types import Article
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clustering"
+DATA = Path(__file__).resolve().parents[1] / "data" / "corpora" / "clustering"
 
 
 class GoldFollower(StoryClusterer):

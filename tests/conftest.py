@@ -15,7 +15,7 @@ from storyline.store import SQLStore, open_store
 from tests.pgserver import PgServer, start_server
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+CORPORA = REPO / "data" / "corpora"  # labelled and real-world data, each folder with its SOURCE.md
 _database_numbers = itertools.count(1)
 
 

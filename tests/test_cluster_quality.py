@@ -16,10 +16,10 @@ import pytest
 
 from storyline.cluster import bcubed, cluster_scores, pairwise
 from storyline.evaluate.clustering import Embed, load_ecbplus, load_gvc, project_embedder, run_clustering
-from tests.conftest import SHARED_DATA
+from tests.conftest import CORPORA
 
 FLOORS = json.loads((Path(__file__).with_name("floors.json")).read_text(encoding="utf-8"))
-CORPORA = SHARED_DATA / "clustering"
+CORPORA = CORPORA / "clustering"
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def embed() -> Embed:
 def _corpus(name: str) -> Path:
     path = CORPORA / name
     if not path.is_file():
-        pytest.fail(f"the clustering corpus is missing at {path} (shared data beside the repo)")
+        pytest.fail(f"the clustering corpus is missing at {path} (data/corpora in the repository)")
     return path
 
 

@@ -16,7 +16,7 @@ import pytest
 
 import storyline.dedupe as dedupe
 from storyline.dedupe import Copy, DuplicateIndex, signature, syndication_group, syndication_original
-from tests.conftest import SHARED_DATA
+from tests.conftest import CORPORA
 
 WORDS = [
     "government",
@@ -178,9 +178,9 @@ def test_adding_an_id_twice_is_an_error() -> None:
 
 
 def test_different_reports_of_one_event_are_not_duplicates() -> None:
-    path = SHARED_DATA / "clustering" / "ecbplus.jsonl"
+    path = CORPORA / "clustering" / "ecbplus.jsonl"
     if not path.is_file():
-        pytest.fail(f"ECB+ is missing at {path} (shared data beside the repo)")
+        pytest.fail(f"ECB+ is missing at {path} (data/corpora in the repository)")
     docs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     # Topic 1, subtopic 1_ecbplus: several outlets reporting Lindsay Lohan's move to a Malibu rehab.
     same_event = [d for d in docs if d["subtopic"] == "1_ecbplus"]

@@ -26,7 +26,7 @@ from storyline.extract import fragment, patterns
 from storyline.extract.fragment import fragment_text
 from storyline.parse import parse_feed
 from storyline.parse.decode import decode_text
-from tests.conftest import SHARED_DATA
+from tests.conftest import CORPORA
 
 TEST_DATA = Path(__file__).parent / "data"
 
@@ -105,7 +105,7 @@ def _outcome(function: Callable[[str, str], str], html: str) -> tuple[str, str]:
 
 def _feed_contents() -> Iterator[str]:
     """Every item's content and summary of every feed in the shared data and the test data."""
-    paths = [p for p in sorted((SHARED_DATA / "feeds").rglob("*")) if p.is_file() and p.name != "LICENSE"]
+    paths = [p for p in sorted((CORPORA / "feeds").rglob("*")) if p.is_file() and p.name != "LICENSE"]
     paths += sorted(p for p in (TEST_DATA / "feeds").iterdir() if p.is_file())
     for path in paths:
         try:
@@ -120,7 +120,7 @@ def _feed_contents() -> Iterator[str]:
 
 def _pages() -> Iterator[str]:
     """Web pages whole (a fragment that is a document), their bodies' source and their bodies re-serialized."""
-    paths = sorted((SHARED_DATA / "extraction" / "scrapinghub-dev" / "html").glob("*.html.gz"))
+    paths = sorted((CORPORA / "extraction" / "scrapinghub-dev" / "html").glob("*.html.gz"))
     paths += sorted((TEST_DATA / "pages").glob("*.html"))
     for path in paths:
         data = path.read_bytes()
@@ -228,8 +228,8 @@ def _hostile() -> list[str]:
 
 @pytest.fixture(scope="module")
 def corpus() -> list[str]:
-    if not (SHARED_DATA / "feeds").is_dir():
-        pytest.fail(f"the feed corpora are missing at {SHARED_DATA} (shared data beside the repo)")
+    if not (CORPORA / "feeds").is_dir():
+        pytest.fail(f"the feed corpora are missing at {CORPORA} (data/corpora in the repository)")
     rng = random.Random(20261101)
     feeds = list(_feed_contents())
     pages = list(_pages())

@@ -18,7 +18,7 @@ import pytest
 from storyline.extract import language
 from storyline.extract.language import _GLANCE_CHARS, _SAMPLE_CHARS, detect_language
 from storyline.parse.decode import decode_text
-from tests.conftest import SHARED_DATA
+from tests.conftest import CORPORA
 
 TEST_DATA = Path(__file__).parent / "data"
 Rank = Callable[[str], list[tuple[str, float]]]
@@ -52,11 +52,11 @@ _LENGTHS = (12, 40, 90, 149, 150, 151, 230, 420, 599, 600, 601, 1500)
 
 def _news() -> Iterator[str]:
     csv.field_size_limit(1 << 26)
-    for path in sorted((SHARED_DATA / "news" / "wikinews").glob("*.csv")):
+    for path in sorted((CORPORA / "news" / "wikinews").glob("*.csv")):
         with path.open(encoding="utf-8", newline="") as f:
             yield from (row["text"] for row in csv.DictReader(f))
     for name in ("ecbplus.jsonl", "gvc-train-dev.jsonl"):
-        with (SHARED_DATA / "clustering" / name).open(encoding="utf-8") as f:
+        with (CORPORA / "clustering" / name).open(encoding="utf-8") as f:
             yield from (json.loads(line)["text"] for line in f if line.strip())
 
 
@@ -70,14 +70,14 @@ def _markup_text(data: bytes, origin: str) -> str:
 
 def _pages_and_feeds() -> Iterator[str]:
     """Feeds (German, Portuguese, Korean, Japanese, Russian, Chinese...), web pages, article bodies."""
-    feeds = SHARED_DATA / "feeds"
+    feeds = CORPORA / "feeds"
     for path in sorted([*(feeds / "rss-parser-realworld" / "input").iterdir(), *(feeds / "feedparser").rglob("*.xml")]):
         if path.is_file():
             yield _markup_text(path.read_bytes(), str(path))
     for path in sorted(TEST_DATA.rglob("*")):
         if path.is_file() and path.suffix in {".html", ".xhtml", ".txt", ".rss", ".xml", ".jsonl", ".json"}:
             yield _markup_text(path.read_bytes(), str(path))
-    benchmark = SHARED_DATA / "extraction" / "scrapinghub-dev"
+    benchmark = CORPORA / "extraction" / "scrapinghub-dev"
     truth = json.loads((benchmark / "ground-truth.json").read_text(encoding="utf-8"))
     yield from (page["articleBody"] for page in truth.values() if page.get("articleBody"))
     for path in sorted((benchmark / "html").glob("*.gz")):
@@ -145,8 +145,8 @@ def _random_texts(rng: random.Random, count: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def samples() -> list[str]:
-    if not (SHARED_DATA / "news" / "wikinews").is_dir():
-        pytest.fail(f"the news corpora are missing at {SHARED_DATA} (shared data beside the repo)")
+    if not (CORPORA / "news" / "wikinews").is_dir():
+        pytest.fail(f"the news corpora are missing at {CORPORA} (data/corpora in the repository)")
     rng = random.Random(20240611)
     windows = []
     for text in _news():  # two windows of each news text, at its start and anywhere

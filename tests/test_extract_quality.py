@@ -10,16 +10,16 @@ import pytest
 from storyline.evaluate.extraction import LabelledPage, load_pages, page_scores, score
 from storyline.extract import extract_page
 from storyline.parse.decode import decode_text
-from tests.conftest import SHARED_DATA
+from tests.conftest import CORPORA
 
 FLOORS = json.loads((Path(__file__).with_name("floors.json")).read_text(encoding="utf-8"))
-BENCHMARK = SHARED_DATA / "extraction" / "scrapinghub-dev"
+BENCHMARK = CORPORA / "extraction" / "scrapinghub-dev"
 
 
 @pytest.fixture(scope="module")
 def pages() -> list[LabelledPage]:
     if not (BENCHMARK / "ground-truth.json").is_file():
-        pytest.fail(f"the extraction benchmark is missing at {BENCHMARK} (shared data beside the repo)")
+        pytest.fail(f"the extraction benchmark is missing at {BENCHMARK} (data/corpora in the repository)")
     return list(load_pages(BENCHMARK))
 
 

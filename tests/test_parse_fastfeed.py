@@ -37,7 +37,7 @@ from lxml import etree
 from storyline.errors import FeedParseError
 from storyline.parse import fastfeed, feeds, rssitems
 from storyline.types import ParsedFeed
-from tests.conftest import SHARED_DATA
+from tests.conftest import CORPORA
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
 from fetch import write_feeds
@@ -45,9 +45,9 @@ from fetch import write_feeds
 FEED_URL = "https://feeds.example/feed"
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 CORPUS = sorted([
-    *(SHARED_DATA / "feeds" / "rss-parser-realworld" / "input").iterdir(),
+    *(CORPORA / "feeds" / "rss-parser-realworld" / "input").iterdir(),
     *(Path(__file__).parent / "data" / "feeds").iterdir(),
-    *(p for p in (SHARED_DATA / "feeds" / "feedparser").rglob("*") if p.is_file() and p.name != "LICENSE"),
+    *(p for p in (CORPORA / "feeds" / "feedparser").rglob("*") if p.is_file() and p.name != "LICENSE"),
 ])
 
 
@@ -118,7 +118,7 @@ def test_corpus_documents_taking_the_fast_path_equal_feedparser() -> None:
 
 
 def test_what_the_fast_path_refuses() -> None:
-    realworld = SHARED_DATA / "feeds" / "rss-parser-realworld" / "input"
+    realworld = CORPORA / "feeds" / "rss-parser-realworld" / "input"
     refused = {
         "encoding.rss": None,  # ISO-8859-1
         "heraldsun.rss": None,  # RSS 0.92

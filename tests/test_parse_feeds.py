@@ -15,11 +15,11 @@ import pytest
 from storyline.errors import FeedParseError
 from storyline.parse import COMMON_FEED_PATHS, discover_feed_links, looks_like_feed, parse_feed
 from storyline.types import ParsedFeed, SourceKind
-from tests.conftest import SHARED_DATA
+from tests.conftest import CORPORA
 
 FIXTURES = Path(__file__).parent / "data" / "feeds"
-REALWORLD = SHARED_DATA / "feeds" / "rss-parser-realworld"
-FEEDPARSER = SHARED_DATA / "feeds" / "feedparser"
+REALWORLD = CORPORA / "feeds" / "rss-parser-realworld"
+FEEDPARSER = CORPORA / "feeds" / "feedparser"
 FEED_URL = "https://feeds.example/feed"
 # A fixed "now" after every date in the fixtures unless a test says otherwise.
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

@@ -22,7 +22,7 @@ from storyline.config import Settings, load_settings
 from storyline.ranking import rank_stories
 from storyline.types import StoryStats
 from storyline.web.server import create_asgi
-from tests.conftest import SHARED_DATA
+from tests.conftest import CORPORA
 
 EVENTS = ("1_ecbplus", "2_ecbplus", "3_ecbplus")  # Lindsay Lohan's rehab, the Oscars host, a prison escape
 
@@ -34,7 +34,7 @@ def anyio_backend() -> str:
 
 def event_records(per_event: int = 4) -> list[dict[str, Any]]:
     """Real reports of three events, interleaved as they would arrive, one outlet each."""
-    rows = [json.loads(line) for line in (SHARED_DATA / "clustering" / "ecbplus.jsonl").read_text("utf-8").splitlines()]
+    rows = [json.loads(line) for line in (CORPORA / "clustering" / "ecbplus.jsonl").read_text("utf-8").splitlines()]
     by_event = {e: [r for r in rows if r["subtopic"] == e and r.get("title_guess")][:per_event] for e in EVENTS}
     start = datetime(2013, 6, 1, 8, tzinfo=UTC)
     records = []

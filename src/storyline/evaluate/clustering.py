@@ -1,6 +1,6 @@
 """The clustering benchmark: labelled corpora streamed through normalize -> dedupe -> embed -> cluster.
 
-Corpora (``../shared/data/clustering``): ECB+ (gold story = ``subtopic``; Barhom et al.'s
+Corpora (``data/corpora/clustering``): ECB+ (gold story = ``subtopic``; Barhom et al.'s
 split, test = topics 36-45) and GVC train+dev (gold story = ``incident_id``).
 
 How a corpus is run, as the live pipeline would see it:
