@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from storyline import pipeline
 from storyline.app import Storyline
 
 DATA = Path(__file__).parent / "data"
@@ -241,7 +240,7 @@ def test_reprocess_extracts_from_the_kept_page(app: Storyline, page: Path) -> No
     page.unlink()
 
     origins: list[str] = []
-    again = pipeline.reprocess(app.store, on_page=origins.append)
+    again = app.reprocess(on_page=origins.append)
     assert (again.inserted, again.updated, again.unchanged, again.failures) == (0, 0, 1, ())
     assert origins == [str(page)]
     kept = app.store.get_article(stored.id)

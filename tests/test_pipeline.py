@@ -1,4 +1,4 @@
-"""pipeline.prepare_many: failures per item, and the signatures it makes for the duplicates stage."""
+"""The per-item stages (``ingest.prepare``): failures per item, and the signatures made for the copies stage."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storyline import pipeline
 from storyline.dedupe import signature
-from storyline.dedupe_run import CopyFolder
+from storyline.ingest import pipeline
+from storyline.ingest.copies import CopyStage
+from storyline.ingest.items import NewArticle
+from storyline.ingest.prepare import prepare_many
 from storyline.store import open_store
 from storyline.types import ItemFailure, RawItem
 
@@ -28,7 +30,7 @@ def test_an_unexpected_error_in_a_stage_fails_only_its_item(monkeypatch: pytest.
     items = [RawItem(origin=f"feed#{n}", title=f"Budget {n}", html=_PARAGRAPH * 3, html_is_fragment=True,
                      url=f"https://example.org/{n}") for n in range(1, 4)]
     items.append(RawItem(origin="feed#4", html="", html_is_fragment=True))
-    results = pipeline.prepare_many(items)
+    results = prepare_many(items)
     assert [type(r).__name__ for r in results] == ["list", "ItemFailure", "list", "ItemFailure"]
     crash, empty = results[1], results[3]
     assert isinstance(crash, ItemFailure)
@@ -48,7 +50,7 @@ def _wire_story_items() -> list[RawItem]:
 
 
 def test_prepared_articles_carry_the_signature_the_duplicates_stage_would_make() -> None:
-    results = pipeline.prepare_many(_wire_story_items())
+    results = prepare_many(_wire_story_items())
     prepared = [p for r in results if isinstance(r, list) for p in r]
     assert len(prepared) == 4
     for p in prepared:
@@ -60,13 +62,13 @@ def test_prepared_articles_carry_the_signature_the_duplicates_stage_would_make()
 
 
 def test_copies_fold_the_same_with_signatures_made_in_the_worker(tmp_path: Path) -> None:
-    prepared = [p for r in pipeline.prepare_many(_wire_story_items()) if isinstance(r, list) for p in r]
+    prepared = [p for r in prepare_many(_wire_story_items()) if isinstance(r, list) for p in r]
     groups = []
     for name, given in (("given", True), ("signed-here", False)):
         store = open_store(f"sqlite:///{tmp_path / name}.db")
         results = store.upsert_articles([p.article for p in prepared])
-        CopyFolder(store).fold([(r.article_id, p.article, p.signature if given else None)
-                                for r, p in zip(results, prepared, strict=True)])
+        CopyStage(store).process([NewArticle(r.article_id, p.article, p.signature if given else None)
+                                  for r, p in zip(results, prepared, strict=True)])
         groups.append([[a.outlet for a in store.group_members(r.article_id)] for r in results])
         store.close()
     assert groups[0] == groups[1]

@@ -21,11 +21,11 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from storyline import refresh
 from storyline.app import Storyline, make_app
 from storyline.config import Settings, load_settings
 from storyline.errors import InputError
-from storyline.scheduler import Scheduler
+from storyline.ingest import refresh
+from storyline.ingest.scheduler import Scheduler
 from storyline.types import Source, SourceKind, StoredArticle
 from tests.httpserver import LocalHTTPServer, Reply, Request, loopback_only, start_http_server
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storyline.refresh import RefreshPolicy, failure_backoff, items_per_day, schedule
+from storyline.ingest.refresh import RefreshPolicy, failure_backoff, items_per_day, schedule
 from storyline.types import RawItem
 
 POLICY = RefreshPolicy(min_interval_s=300, max_interval_s=86400, jitter=0.0)

@@ -19,7 +19,7 @@ from lxml import html as lxml_html
 
 from storyline.app import Storyline, make_app
 from storyline.config import Settings, load_settings
-from storyline.ranking import rank_stories
+from storyline.reading.ranking import rank_stories
 from storyline.types import StoryStats
 from storyline.web.server import create_asgi
 from tests.conftest import CORPORA

@@ -1,36 +1,66 @@
-"""The application object: settings, store and pipeline wired together.
+"""The application object: settings, store, ingest and reading wired together.
 
 Interfaces (web, API, CLI) talk to a :class:`Storyline` made by :func:`make_app`; they
-never open the store or run stages themselves.
+never open the store, query it or run stages themselves.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import structlog
 
-from storyline import __version__, pipeline, subscriptions
-from storyline.cluster import ClusterSettings
+from storyline import __version__
+from storyline.cluster import ClusterScores, cluster_scores
 from storyline.config import Settings
-from storyline.dedupe import Signature, SyndicationGroup
-from storyline.dedupe_run import CopyFolder, dedupe_records, read_records, syndication_of
-from storyline.embed import embedder_from_settings
-from storyline.errors import ConfigError, InputError, StorylineError
+from storyline.dedupe import SyndicationGroup
+from storyline.errors import ConfigError, InputError, RecordError, StorylineError
 from storyline.fetch import Fetcher, FetchPolicy, HostLimiter, RobotsCache, make_user_agent
-from storyline.refresh import Refresher, RefreshPolicy, RefreshResult, warm_up
-from storyline.scheduler import Scheduler, refresh_all
+from storyline.ingest import batch, subscriptions
+from storyline.ingest.batch import DedupeOutcome, Record, StoryRun
+from storyline.ingest.prepare import extract_paths as _extract_paths
+from storyline.ingest.refresh import Refresher, RefreshPolicy, RefreshResult, warm_up
+from storyline.ingest.runner import Ingest
+from storyline.ingest.scheduler import Scheduler, refresh_all
+from storyline.ingest.stories import StoryStage
+from storyline.parse.files import parse_published
+from storyline.reading import ArticleView, StoryCard, StoryView, article_view, home_stories, story_view, syndication_of
 from storyline.store import Store, open_store
-from storyline.stories_read import StoryCard, StoryView, home_stories, story_view
-from storyline.stories_run import StoredEmbeddings, StoryAssigner
-from storyline.types import Article, ExtractedArticle, ImportReport, Source, SourceKind, StoredArticle, StoreStats
+from storyline.types import (
+    ArticleRevision,
+    ExtractedArticle,
+    ImportReport,
+    Source,
+    SourceKind,
+    StoredArticle,
+    StoreStats,
+)
 
-__all__ = ["Storyline", "dedupe_records", "extract_paths", "make_app", "read_records"]
+__all__ = [
+    "ArticleView",
+    "DedupeOutcome",
+    "MovedStory",
+    "Record",
+    "RefreshResult",
+    "StoryCard",
+    "StoryRun",
+    "StoryView",
+    "Storyline",
+    "cluster_records",
+    "dedupe_records",
+    "extract_paths",
+    "make_app",
+    "parse_published",
+    "read_records",
+    "score_stories",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -40,47 +70,22 @@ class Storyline:
 
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
+        # For tests and tools; web, API and CLI use this object's methods, never the store.
         self.store = store
         self._fetcher: Fetcher | None = None
         self._refresher: Refresher | None = None
         self._cpu_pool: ProcessPoolExecutor | None = None
         self._warming: list[Future[None]] = []
         self._scheduler: Scheduler | None = None
-        self._copies: CopyFolder | None = None
-        self._stories: StoryAssigner | None = None
+        # Store, copies, stories: the stages after the per-item ones, in ``ingest.pipeline``'s order.
+        self.ingest = Ingest(store, settings)
         self._lock = threading.RLock()  # properties that build on each other take it in turn
 
-    # -- duplicates ---------------------------------------------------------------------
-
     @property
-    def copies(self) -> CopyFolder:
-        """The duplicates stage of ingest (its index is loaded on first use)."""
-        with self._lock:
-            if self._copies is None:
-                self._copies = CopyFolder(self.store)
-            return self._copies
-
-    def _after_store(self, new: Sequence[tuple[int, Article, Signature | None]]) -> None:
-        """The stages after an article is stored: its copies are folded, then it joins a story."""
-        self.copies.fold(new)
-        if self.settings.stories:
-            self.stories.submit([article_id for article_id, _, _ in new])
-
-    @property
-    def stories(self) -> StoryAssigner:
-        """The story stage of ingest (its clusterer is restored on first use)."""
-        with self._lock:
-            if self._stories is None:
-                settings = self.settings
-                self._stories = StoryAssigner(
-                    self.store, lambda: embedder_from_settings(settings, StoredEmbeddings(self.store)),
-                    settings=ClusterSettings(window_days=float(settings.story_window_days)),
-                )
-            return self._stories
-
-    def syndication(self, article_id: int) -> SyndicationGroup | None:
-        """The group of copies an article belongs to: original, agency, carrying outlets."""
-        return syndication_of(self.store, article_id)
+    def stories(self) -> StoryStage | None:
+        """The stories stage of ingest (None when the ``stories`` setting is off)."""
+        stage = self.ingest.stage("stories")
+        return stage if isinstance(stage, StoryStage) else None
 
     # -- fetching -----------------------------------------------------------------------
 
@@ -125,7 +130,7 @@ class Storyline:
                     robots=RobotsCache(fetcher, limiter=limiter),
                     limiter=limiter,
                     run_cpu=run_cpu,
-                    on_new=self._after_store,
+                    ingest=self.ingest,
                 )
             return self._refresher
 
@@ -195,23 +200,62 @@ class Storyline:
     # -- reading ------------------------------------------------------------------------
 
     def article_page(self, page: int = 1) -> tuple[list[StoredArticle], bool]:
-        """One page (from 1) of articles, newest first, and whether a next page exists."""
+        """One page (from 1) of articles, newest first, a group of copies once, and whether a next page exists."""
         size = self.settings.page_size
         # One extra row tells whether a next page exists without counting the table.
         rows = self.store.latest_articles(limit=size + 1, offset=(max(page, 1) - 1) * size, fold_copies=True)
         return rows[:size], len(rows) > size
 
+    def latest_articles(self, *, limit: int, offset: int = 0) -> list[StoredArticle]:
+        """Articles newest first, every copy listed (``storyline articles list``)."""
+        return self.store.latest_articles(limit=limit, offset=offset)
+
+    def copy_counts(self, article_ids: Sequence[int]) -> dict[int, int]:
+        """For the group roots among ``article_ids``: how many other outlets carried each."""
+        return self.store.copy_counts(article_ids)
+
     def top_stories(self, page: int = 1) -> tuple[list[StoryCard], bool]:
-        """One page (from 1) of stories, best first (``storyline.ranking``), and whether more follow."""
+        """One page (from 1) of stories, best first (``storyline.reading.ranking``), and whether more follow."""
         return home_stories(self.store, page=page, page_size=self.settings.page_size)
 
-    def story(self, story_id: int) -> StoryView | None:
-        """One story's reports, timeline, outlets and related stories (None: no such story)."""
+    def find_story(self, story_id: int) -> StoryView | MovedStory | None:
+        """A story's page; where it moved if it was merged into another (addresses redirect); None: no such story."""
+        current = self.store.resolve_story(story_id)
+        if current is None:
+            return None
+        if current != story_id:
+            return MovedStory(story_id, current)
         return story_view(self.store, story_id)
+
+    def story(self, story_id: int) -> StoryView | None:
+        """One story's reports, timeline, outlets and related stories (None: no such story, or merged)."""
+        found = self.find_story(story_id)
+        return found if isinstance(found, StoryView) else None
 
     def article(self, article_id: int) -> StoredArticle | None:
         """The article with ``article_id``, or None."""
         return self.store.get_article(article_id)
+
+    def article_view(self, article_id: int) -> ArticleView | None:
+        """An article with its story, its group of copies and its earlier versions; None: no such article."""
+        return article_view(self.store, article_id)
+
+    def article_revisions(self, article_id: int) -> list[ArticleRevision]:
+        """The earlier versions of an article, oldest first."""
+        return self.store.article_revisions(article_id)
+
+    def syndication(self, article_id: int) -> SyndicationGroup | None:
+        """The group of copies an article belongs to: original, agency, carrying outlets."""
+        return syndication_of(self.store, article_id)
+
+    @property
+    def dialect(self) -> str:
+        """The store's database: ``"sqlite"`` or ``"postgresql"``."""
+        return self.store.dialect
+
+    def count_articles(self) -> int:
+        """How many articles are stored."""
+        return self.store.count_articles()
 
     def check_store(self) -> str:
         """Query the store once (raises StoreError if it does not answer); its dialect."""
@@ -226,6 +270,10 @@ class Storyline:
         """Every source."""
         return self.store.list_sources()
 
+    def find_source(self, key: str) -> Source | None:
+        """The source whose id, URL or title is ``key``, or None."""
+        return self.store.find_source(key)
+
     # -- writing ------------------------------------------------------------------------
 
     def import_paths(
@@ -235,16 +283,12 @@ class Storyline:
         on_file: Callable[[Path], None] | None = None,
         on_total: Callable[[int], None] | None = None,
     ) -> ImportReport:
-        """Import files and folders (see :func:`storyline.pipeline.import_paths`); their stories are ready after."""
-        report = pipeline.import_paths(paths, self.store, on_file=on_file, on_total=on_total,
-                                       on_new=self._after_store)
-        self.wait_for_stories()
-        return report
+        """Import files and folders through every stage; their copies and stories are ready on return."""
+        return self.ingest.import_paths(paths, on_file=on_file, on_total=on_total)
 
     def wait_for_stories(self) -> None:
-        """Wait until every stored article has its story (they are assigned in the background)."""
-        if self._stories is not None:
-            self._stories.drain()
+        """Wait until every stored article has been through the stored stages (stories run in the background)."""
+        self.ingest.drain()
 
     def load_sample(
         self,
@@ -259,12 +303,8 @@ class Storyline:
                              hint="Set sample_dir to the folder holding Storyline's sample "
                                   "(storyline/data/sample in the package).")
         # Only the data files: the folder also holds the sample's licence and source notes.
-        report = pipeline.import_paths(
-            sorted(sample_dir.glob("*.jsonl")), self.store, source_kind=SourceKind.SAMPLE, on_file=on_file,
-            on_total=on_total, on_new=self._after_store,
-        )
-        self.wait_for_stories()
-        return report
+        return self.ingest.import_paths(sorted(sample_dir.glob("*.jsonl")), source_kind=SourceKind.SAMPLE,
+                                        on_file=on_file, on_total=on_total)
 
     def remove_sample(self) -> int:
         """Delete the sample's articles; returns how many were deleted."""
@@ -272,27 +312,15 @@ class Storyline:
         log.info("sample_removed", articles=removed)
         return removed
 
-    def load_sample_if_empty(self) -> ImportReport | None:
-        """Load the sample when the store is empty and the ``load_sample`` setting is on."""
-        if not self.settings.load_sample or self.store.count_articles() > 0:
-            return None
-        report = self.load_sample()
-        log.info("sample_loaded", articles=report.inserted, failed=len(report.failures))
-        return report
-
     def reprocess(self, *, on_page: Callable[[str], None] | None = None) -> ImportReport:
         """Extract every kept page again and update its article."""
-        return pipeline.reprocess(self.store, on_page=on_page)
+        return self.ingest.reprocess(on_page=on_page)
 
     def close(self) -> None:
         """Stop background work, then release the HTTP client, worker processes and the store."""
         if self._scheduler is not None:
             self._scheduler.stop()
-        if self._stories is not None:
-            try:
-                self._stories.stop()
-            except StorylineError as exc:  # the next start replays from the previous checkpoint
-                log.warning("stories_checkpoint_failed", error=str(exc))
+        self.ingest.close()
         if self._fetcher is not None:
             self._fetcher.close()
         if self._cpu_pool is not None:
@@ -300,11 +328,41 @@ class Storyline:
         self.store.close()
 
 
+@dataclass(frozen=True, slots=True)
+class MovedStory:
+    """A story merged into another: its address now redirects to ``story_id``."""
+
+    old_id: int
+    story_id: int
+
+
 def extract_paths(
     paths: Sequence[Path], *, captured_at: datetime | None = None
 ) -> Iterable[ExtractedArticle | StorylineError]:
     """Extract articles from files without storing them (``storyline extract``)."""
-    return pipeline.extract_paths(paths, captured_at=captured_at)
+    return _extract_paths(paths, captured_at=captured_at)
+
+
+def cluster_records(settings: Settings, records: Sequence[Record], *, window_days: float | None = None) -> StoryRun:
+    """``storyline cluster``: records into stories with ingest's stages and ``settings``, in a scratch store."""
+    return batch.cluster_records(records, settings, window_days=window_days)
+
+
+def score_stories(gold: Sequence[str], predicted: Sequence[int]) -> ClusterScores:
+    """B-cubed and pairwise precision, recall and F1 of predicted stories against gold ones."""
+    return cluster_scores(gold, predicted)
+
+
+def read_records(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | RecordError]]:
+    """The JSON objects of a JSONL file with their ``file:line`` (a bad line comes as its error)."""
+    return batch.read_records(path)
+
+
+def dedupe_records(
+    records: Iterable[tuple[str, Mapping[str, Any]]], *, batch_size: int = 1_000
+) -> Iterator[DedupeOutcome | RecordError]:
+    """``storyline dedupe``: exact, then near copies, then each group's original (``ingest.batch``)."""
+    return batch.dedupe_records(records, batch_size=batch_size)
 
 
 def make_app(settings: Settings) -> Storyline:

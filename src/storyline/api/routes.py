@@ -22,7 +22,7 @@ from storyline.api.schemas import (
     StorySummary,
     utc_now,
 )
-from storyline.app import Storyline
+from storyline.app import MovedStory, Storyline
 
 # Every error has the ErrorResponse shape (see storyline.web.server); declaring 422 here
 # also keeps FastAPI from documenting its own validation error shape, which we never send.
@@ -84,11 +84,9 @@ def list_stories(request: Request, page: PageNumber = 1) -> StoryPage:
 )
 def get_story(request: Request, story_id: int) -> StoryDetail | RedirectResponse:
     """A story's reports, timeline, outlets and related stories. A merged story redirects (301)."""
-    app = storyline_of(request)
-    current = app.store.resolve_story(story_id)
-    if current is not None and current != story_id:
-        return RedirectResponse(f"/api/stories/{current}", status_code=301)
-    view = app.story(story_id) if current is not None else None
+    view = storyline_of(request).find_story(story_id)
+    if isinstance(view, MovedStory):
+        return RedirectResponse(f"/api/stories/{view.story_id}", status_code=301)
     if view is None:
         raise HTTPException(status_code=404, detail=f"No story with id {story_id}.")
     return StoryDetail.of(view)
@@ -103,7 +101,7 @@ def get_revisions(request: Request, article_id: int) -> list[RevisionOut]:
     app = storyline_of(request)
     if app.article(article_id) is None:
         raise HTTPException(status_code=404, detail=f"No article with id {article_id}.")
-    return [RevisionOut.of(r) for r in app.store.article_revisions(article_id)]
+    return [RevisionOut.of(r) for r in app.article_revisions(article_id)]
 
 
 @router.get("/stats", response_model=Stats, summary="Counts over the store")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from storyline.stories_read import StoryCard, StoryView
+from storyline.app import StoryCard, StoryView
 from storyline.types import ArticleRevision, Source, StoredArticle, StoreStats
 
 

@@ -83,7 +83,7 @@ def articles_list(
 ) -> None:
     """List articles, newest first."""
     with open_app(ctx) as app:
-        rows = app.store.latest_articles(limit=limit, offset=offset)
+        rows = app.latest_articles(limit=limit, offset=offset)
     if as_json:
         for article in rows:
             sys.stdout.write(json.dumps(_article_json(article), ensure_ascii=False) + "\n")
@@ -124,7 +124,7 @@ def stats_command(
     """Counts over the store."""
     with open_app(ctx) as app:
         stats = app.stats()
-        dialect = app.store.dialect
+        dialect = app.dialect
     data = {**asdict(stats), "database": dialect}
     if as_json:
         print(json.dumps(data, default=lambda v: v.isoformat().replace("+00:00", "Z")))
@@ -152,7 +152,7 @@ def serve_command(
     with handled():
         app = make_app(settings)
     try:
-        if settings.load_sample and app.store.count_articles() == 0:
+        if settings.load_sample and app.count_articles() == 0:
             report = run_import(app, "Loading sample", sample=True, paths=[])
             err.print(f"Loaded the bundled sample: {report.inserted} articles.")
         starters = app.load_starter_feeds_if_empty()
@@ -161,7 +161,7 @@ def serve_command(
                       "`storyline sources remove`).")
         stats = app.stats()
         err.print(
-            f"Storyline {__version__} · {stats.articles} articles · {stats.sources} sources · {app.store.dialect}",
+            f"Storyline {__version__} · {stats.articles} articles · {stats.sources} sources · {app.dialect}",
             highlight=False,
         )
         app.start_scheduler()
@@ -179,7 +179,7 @@ def serve_command(
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database schema to this version (opening the store does it too)."""
     with open_app(ctx) as app:
-        err.print(f"Database ({app.store.dialect}) is at the latest schema.")
+        err.print(f"Database ({app.dialect}) is at the latest schema.")
 
 
 @cli.command("settings")

@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from storyline.app import RefreshResult
 from storyline.cli.common import cli, err, open_app, out, progress_bar
-from storyline.refresh import RefreshResult
 from storyline.types import Source
 
 sources_cli = typer.Typer(help="Your news sources: feeds, sitemaps, article URLs.", no_args_is_help=True)
@@ -123,7 +123,7 @@ def fetch_command(
     """Fetch sources once now: the due ones, every one (--all), or one."""
     with open_app(ctx) as app:
         if source is not None:
-            found = app.store.find_source(source)
+            found = app.find_source(source)
             if found is None:
                 err.print(f"error: no source {escape(source)!r}. See `storyline sources list`.", highlight=False)
                 raise typer.Exit(1)

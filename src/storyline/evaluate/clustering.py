@@ -1,48 +1,41 @@
-"""The clustering benchmark: labelled corpora streamed through normalize -> dedupe -> embed -> cluster.
+"""The clustering gates: labelled corpora run through ingest's stages, scored against their gold stories.
 
 Corpora (``data/corpora/clustering``): ECB+ (gold story = ``subtopic``; Barhom et al.'s
 split, test = topics 36-45) and GVC train+dev (gold story = ``incident_id``).
 
-How a corpus is run, as the live pipeline would see it:
+A corpus is run as a user's import of it would be (``storyline.ingest.batch.cluster_records``):
 
-1. Order: articles with a date in date order; undated ones keep their place in the file
-   (the dated articles fill the dated articles' places, sorted). No number of stories is given.
-2. Normalize each article (``normalize_article``); the arrival time of a dated article is its
-   publication time (as for a feed polled as it publishes), an undated one has neither.
-3. Dedupe (``dedupe_records``): a copy of an earlier article joins that article's story and
-   does not reach the clusterer, as in the pipeline.
-4. Embed (the embedder passed in), then ``StoryClusterer.add`` each article in order.
-5. Score the final stories (merged ids resolved) with B-cubed and pairwise P/R/F1.
+1. Order: articles with a date in date order; undated ones keep their place in the file.
+   No number of stories is given.
+2. Into a scratch store through ``Ingest`` with the default settings (story window included):
+   extract, normalize, store, copies (a copy joins its original's story without reaching the
+   clusterer), stories (embedded, then assigned).
+3. Score the final stories (merges resolved) with B-cubed and pairwise P/R/F1.
 
-The corpora are archives, not a day of news: ECB+ gold stories span up to three years (a trial
-covered from indictment to sentence) and GVC incidents up to two. They are run with
-``ARCHIVE_WINDOW_DAYS`` instead of a live window, so that what is measured is the assignment
-decision (where time counts as evidence through the gap feature), not eviction.
+The corpora are archives, not a day of news (ECB+ gold stories span up to three years): as in
+any import, every article arrives "now", so the story window closes no story during the run and
+time counts only as evidence, through the gap between publication dates.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 from dateutil import parser as date_parser
 
-from storyline.cluster import ClusterInput, ClusterScores, ClusterSettings, StoryClusterer, cluster_scores
-from storyline.dedupe_run import DedupeOutcome, dedupe_records
-from storyline.errors import StorylineError
-from storyline.normalize import normalize_article
-from storyline.types import Article, ExtractedArticle
+from storyline.cluster import ClusterScores, StoryClusterer, cluster_scores
+from storyline.config import Settings, load_settings
+from storyline.embed import Embedder
+from storyline.ingest.batch import Record, cluster_records, date_order
 
 __all__ = [
-    "ARCHIVE_WINDOW_DAYS",
     "ClusterRun",
-    "Embed",
     "LabelledArticle",
-    "archive_settings",
+    "default_settings",
     "load_ecbplus",
     "load_gvc",
     "project_embedder",
@@ -50,21 +43,17 @@ __all__ = [
     "stream_order",
 ]
 
-Embed = Callable[[Sequence[Article]], np.ndarray]
-ARCHIVE_WINDOW_DAYS = 3650.0
+
+def default_settings() -> Settings:
+    """The settings a new user has: nothing from this machine's environment or files."""
+    return load_settings({}, environ={})
 
 
-def archive_settings() -> ClusterSettings:
-    """The stage's settings with a window as long as the corpora's time span."""
-    return replace(ClusterSettings(), window_days=ARCHIVE_WINDOW_DAYS)
+def project_embedder() -> Embedder:
+    """The embed stage as the default settings make it, with an in-process cache shared by the runs that use it."""
+    from storyline.embed import embedder_from_settings
 
-
-def project_embedder() -> Embed:
-    """The embed stage as the pipeline runs it: ``OnnxEmbedder`` over ``embedding_text``."""
-    from storyline.embed import OnnxEmbedder, embedding_text
-
-    embedder = OnnxEmbedder()
-    return lambda articles: embedder.embed([embedding_text(a.title, a.text) for a in articles])
+    return embedder_from_settings(default_settings())
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,65 +116,24 @@ def load_gvc(path: Path) -> list[LabelledArticle]:
 
 def stream_order(articles: Sequence[LabelledArticle]) -> list[LabelledArticle]:
     """Dated articles sorted by date (stable) into the dated places; undated ones stay where they are."""
-    dated_places = [i for i, a in enumerate(articles) if a.published is not None]
-    dated = sorted((articles[i] for i in dated_places), key=lambda a: a.published)
-    out = list(articles)
-    for place, article in zip(dated_places, dated, strict=True):
-        out[place] = article
-    return out
-
-
-def _normalized(article: LabelledArticle) -> Article | None:
-    item = ExtractedArticle(origin=article.doc_id, title=article.title, text=article.text, url=article.url,
-                            outlet=article.outlet, published=article.published)
-    try:
-        return normalize_article(item)
-    except StorylineError:
-        return None  # no text left: the pipeline would drop it; here it is its own story
-
-
-def _copies(ordered: Sequence[LabelledArticle], normalized: Sequence[Article | None]) -> dict[str, str]:
-    """doc id -> the earlier doc id it copies, by the duplicates stage."""
-    records = [
-        (a.doc_id, {"id": a.doc_id, "text": n.text, "title": n.title, "url": a.url, "source": a.outlet,
-                    "published": n.published.isoformat() if n.published else None})
-        for a, n in zip(ordered, normalized, strict=True) if n is not None
-    ]
-    return {o.id: o.duplicate_of for o in dedupe_records(records)
-            if isinstance(o, DedupeOutcome) and o.duplicate_of is not None}
+    return date_order(articles)
 
 
 def run_clustering(
-    articles: Sequence[LabelledArticle], embed: Embed, settings: ClusterSettings | None = None, *, dedupe: bool = True,
-    clusterer: StoryClusterer | None = None,
+    articles: Sequence[LabelledArticle],
+    embedder: Embedder | None = None,
+    settings: Settings | None = None,
+    *,
+    clusterer: Callable[[], StoryClusterer] | None = None,
 ) -> ClusterRun:
-    """Stream ``articles`` through the stages (see the module docstring) and score the stories.
+    """Run ``articles`` through ingest's stages (see the module docstring) and score the stories.
 
-    ``settings`` default to ``archive_settings()``.
-    ``clusterer`` replaces the fresh ``StoryClusterer(settings)`` (model fitting passes one that
+    ``settings`` default to a new user's; ``embedder`` to theirs (pass one to share its cache
+    between runs); ``clusterer`` replaces the stage's clusterer (model fitting passes one that
     follows the gold stories).
     """
-    ordered = stream_order(articles)
-    normalized = [_normalized(a) for a in ordered]
-    copy_of = _copies(ordered, normalized) if dedupe else {}
-    to_cluster = [(a, n) for a, n in zip(ordered, normalized, strict=True) if n is not None and a.doc_id not in copy_of]
-    vectors = embed([n for _, n in to_cluster]) if to_cluster else np.zeros((0, 0), np.float32)
-    clusterer = clusterer if clusterer is not None else StoryClusterer(settings or archive_settings())
-    story_of: dict[str, int] = {}
-    merges = 0
-    vector_of = {a.doc_id: vectors[i] for i, (a, _) in enumerate(to_cluster)}
-    for article, clean in zip(ordered, normalized, strict=True):
-        if article.doc_id in copy_of:
-            story_of[article.doc_id] = story_of[copy_of[article.doc_id]]
-            continue
-        if clean is None:
-            story_of[article.doc_id] = -len(story_of) - 1  # a story of its own, never shared
-            continue
-        assignment = clusterer.add(ClusterInput(article.doc_id, clean.title, clean.text, vector_of[article.doc_id],
-                                                published=clean.published, received=clean.published))
-        merges += len(assignment.merged_from)
-        story_of[article.doc_id] = assignment.story_id
-    story_of = {doc: clusterer.resolve(story) for doc, story in story_of.items()}
+    records = [Record(a.doc_id, a.title, a.text, a.published, a.url, a.outlet) for a in articles]
+    run = cluster_records(records, settings or default_settings(), embedder=embedder, clusterer=clusterer)
     gold = [a.gold for a in articles]
-    predicted = [story_of[a.doc_id] for a in articles]
-    return ClusterRun(cluster_scores(gold, predicted), story_of, len(copy_of), merges)
+    predicted = [run.story_of[a.doc_id] for a in articles]
+    return ClusterRun(cluster_scores(gold, predicted), run.story_of, run.copies, run.merges)

@@ -1,6 +1,26 @@
-"""Persistence: the Store protocol and its SQLAlchemy implementation (SQLite, PostgreSQL)."""
+"""Persistence: the store protocols, one per entity, and their SQLAlchemy implementation (SQLite, PostgreSQL)."""
 
-from storyline.store.protocol import Store
+from storyline.store.protocol import (
+    ArticleStore,
+    CheckpointStore,
+    CopyStore,
+    EmbeddingStore,
+    PageStore,
+    SourceStore,
+    Store,
+    StoryStore,
+)
 from storyline.store.sql import SQLStore, open_store
 
-__all__ = ["SQLStore", "Store", "open_store"]
+__all__ = [
+    "ArticleStore",
+    "CheckpointStore",
+    "CopyStore",
+    "EmbeddingStore",
+    "PageStore",
+    "SQLStore",
+    "SourceStore",
+    "Store",
+    "StoryStore",
+    "open_store",
+]

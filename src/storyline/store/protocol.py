@@ -17,6 +17,9 @@ Guarantees, for every implementation:
   :class:`~storyline.errors.SchemaError`; any other database failure raises
   :class:`~storyline.errors.StoreError`. Library errors never escape.
 - **Nothing is deleted implicitly.** Only the ``delete_*`` methods delete.
+
+The protocol is split by entity (articles, pages, sources, copies, stories, embeddings,
+checkpoints): each consumer asks for the part it uses, and ``Store`` is all of them.
 """
 
 from __future__ import annotations
@@ -40,13 +43,8 @@ from storyline.types import (
 )
 
 
-class Store(Protocol):
-    """Persistence for Storyline. See the module docstring for the guarantees."""
-
-    @property
-    def dialect(self) -> str:
-        """``"sqlite"`` or ``"postgresql"``."""
-        ...
+class ArticleStore(Protocol):
+    """Articles: stored once per canonical URL, with their earlier versions."""
 
     def upsert_articles(
         self, articles: Sequence[Article], *, source_id: int | None = None, revisions: bool = True,
@@ -74,11 +72,19 @@ class Store(Protocol):
         """The article stored under ``canonical_url``, or None."""
         ...
 
+    def get_articles(self, article_ids: Sequence[int]) -> list[StoredArticle]:
+        """The articles of ``article_ids`` that exist, by id."""
+        ...
+
     def latest_articles(self, *, limit: int, offset: int = 0, fold_copies: bool = False) -> list[StoredArticle]:
         """Articles newest first (publication time, else arrival time; then id).
 
         With ``fold_copies``, a group of copies is listed once, by its first article.
         """
+        ...
+
+    def articles_after(self, after_id: int, *, limit: int = 500) -> list[StoredArticle]:
+        """Articles with an id above ``after_id``, by id."""
         ...
 
     def count_articles(self) -> int:
@@ -88,6 +94,28 @@ class Store(Protocol):
     def stats(self) -> StoreStats:
         """Counts over the whole store."""
         ...
+
+    def delete_sample_articles(self) -> int:
+        """Delete the bundled sample's articles (and its source); returns how many articles."""
+        ...
+
+class PageStore(Protocol):
+    """The pages articles were extracted from, kept for ``storyline reprocess``."""
+
+    def save_raw_pages(self, pages: Sequence[RawPage]) -> None:
+        """Keep (compressed) the HTML each article was extracted from; the latest replaces older."""
+        ...
+
+    def prune_raw_pages(self, fetched_before: datetime) -> int:
+        """Forget kept pages fetched before ``fetched_before`` (their articles stay); how many."""
+        ...
+
+    def raw_pages(self, *, after_article_id: int = 0, limit: int = 100) -> list[RawPage]:
+        """Kept pages in article-id order, after ``after_article_id`` (for paging through all)."""
+        ...
+
+class SourceStore(Protocol):
+    """Subscriptions, their health and schedule, and which article each feed item became."""
 
     def ensure_source(
         self, kind: SourceKind, url: str, title: str, *, folder: str | None = None, site_url: str | None = None
@@ -127,21 +155,8 @@ class Store(Protocol):
         """For feed item GUIDs already seen from this source: guid -> article id."""
         ...
 
-    def delete_sample_articles(self) -> int:
-        """Delete the bundled sample's articles (and its source); returns how many articles."""
-        ...
-
-    def save_raw_pages(self, pages: Sequence[RawPage]) -> None:
-        """Keep (compressed) the HTML each article was extracted from; the latest replaces older."""
-        ...
-
-    def prune_raw_pages(self, fetched_before: datetime) -> int:
-        """Forget kept pages fetched before ``fetched_before`` (their articles stay); how many."""
-        ...
-
-    def raw_pages(self, *, after_article_id: int = 0, limit: int = 100) -> list[RawPage]:
-        """Kept pages in article-id order, after ``after_article_id`` (for paging through all)."""
-        ...
+class CopyStore(Protocol):
+    """Groups of copies (wire copy, mirrors, teasers) and the articles the copies stage reads."""
 
     def save_duplicates(self, links: Sequence[DuplicateLink]) -> None:
         """Record articles' places in groups of copies (a later link for an article replaces it)."""
@@ -159,7 +174,12 @@ class Store(Protocol):
         """For the group roots among ``article_ids``: how many other copies each group has."""
         ...
 
-    # -- stories ---------------------------------------------------------------------------
+    def copied_from(self, article_ids: Sequence[int]) -> dict[int, int]:
+        """For each of ``article_ids`` that is a copy: the article it copies."""
+        ...
+
+class StoryStore(Protocol):
+    """Stories: which story each article is in, merges (ids that redirect) and related stories."""
 
     def save_story_links(
         self,
@@ -205,17 +225,8 @@ class Store(Protocol):
         """Articles with no story yet, by id, after ``after_id``."""
         ...
 
-    def get_articles(self, article_ids: Sequence[int]) -> list[StoredArticle]:
-        """The articles of ``article_ids`` that exist, by id."""
-        ...
-
-    def copied_from(self, article_ids: Sequence[int]) -> dict[int, int]:
-        """For each of ``article_ids`` that is a copy: the article it copies."""
-        ...
-
-    def articles_after(self, after_id: int, *, limit: int = 500) -> list[StoredArticle]:
-        """Articles with an id above ``after_id``, by id."""
-        ...
+class EmbeddingStore(Protocol):
+    """Embeddings cached by model and text key."""
 
     def get_embeddings(self, model: str, keys: Sequence[str]) -> dict[str, bytes]:
         """Cached embeddings of ``model`` by text key (those found)."""
@@ -225,12 +236,22 @@ class Store(Protocol):
         """Cache embeddings of ``model`` by text key (existing keys are kept)."""
         ...
 
+class CheckpointStore(Protocol):
+    """The story clusterer's checkpoint."""
+
     def save_cluster_state(self, last_article_id: int, state: bytes) -> None:
         """Replace the story clusterer's checkpoint."""
         ...
 
     def load_cluster_state(self) -> tuple[int, bytes] | None:
         """The last checkpoint of the story clusterer: last article id it had seen, and its state."""
+        ...
+
+class Store(ArticleStore, PageStore, SourceStore, CopyStore, StoryStore, EmbeddingStore, CheckpointStore, Protocol):
+    """The whole store: what ``open_store`` returns. Consumers ask for the narrow part they use."""
+
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
         ...
 
     def close(self) -> None:

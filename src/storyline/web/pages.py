@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from storyline.api.schemas import excerpt
-from storyline.app import Storyline
+from storyline.app import MovedStory, Storyline
 from storyline.web.render import paragraphs, render
 
 router = APIRouter(include_in_schema=False)
@@ -24,7 +24,7 @@ def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) ->
     cards, has_next = app.top_stories(page)
     if not cards and page > 1:
         raise HTTPException(status_code=404, detail=f"There is no page {page} of stories.")
-    if not cards and app.store.count_articles():
+    if not cards and app.count_articles():
         return latest(request, page)  # articles but no stories yet (stories turned off, say)
     return render(request, "stories.html", {
         "cards": cards,
@@ -38,13 +38,9 @@ def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) ->
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse, response_model=None)
 def story_page(request: Request, story_id: int) -> HTMLResponse | RedirectResponse:
-    app = _storyline(request)
-    current = app.store.resolve_story(story_id)
-    if current is None:
-        raise HTTPException(status_code=404, detail=f"There is no story with id {story_id}.")
-    if current != story_id:  # merged into another story: its address moved for good
-        return RedirectResponse(f"/stories/{current}", status_code=301)
-    view = app.story(story_id)
+    view = _storyline(request).find_story(story_id)
+    if isinstance(view, MovedStory):  # merged into another story: its address moved for good
+        return RedirectResponse(f"/stories/{view.story_id}", status_code=301)
     if view is None:
         raise HTTPException(status_code=404, detail=f"There is no story with id {story_id}.")
     return render(request, "story.html", {
@@ -60,7 +56,7 @@ def latest(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) 
         raise HTTPException(status_code=404, detail=f"There is no page {page} of articles.")
     return render(request, "index.html", {
         "articles": articles,
-        "copies": _storyline(request).store.copy_counts([a.id for a in articles]),
+        "copies": _storyline(request).copy_counts([a.id for a in articles]),
         "excerpts": {a.id: excerpt(" ".join(paragraphs(a.text, a.title)), 240) for a in articles},
         "page": page,
         "has_next": has_next,
@@ -71,20 +67,17 @@ def latest(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 def article_page(request: Request, article_id: int) -> HTMLResponse:
-    article = _storyline(request).article(article_id)
-    if article is None:
+    view = _storyline(request).article_view(article_id)
+    if view is None:
         raise HTTPException(status_code=404, detail=f"There is no article with id {article_id}.")
-    app = _storyline(request)
-    group = app.syndication(article_id)
-    members = {str(a.id): a for a in app.store.group_members(article_id)} if group else {}
     return render(request, "article.html", {
-        "article": article,
-        "story_id": app.store.stories_of([article_id]).get(article_id),
-        "group": group,
-        "original": members.get(group.original_id) if group else None,
-        "others": [a for key, a in members.items() if key != str(article_id)],
-        "revisions": app.store.article_revisions(article_id),
-        "show_sample_credit": article.is_sample,
+        "article": view.article,
+        "story_id": view.story_id,
+        "group": view.group,
+        "original": view.original,
+        "others": list(view.others),
+        "revisions": list(view.revisions),
+        "show_sample_credit": view.article.is_sample,
     })
 
 

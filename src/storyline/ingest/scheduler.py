@@ -11,12 +11,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import structlog
 
-from storyline.refresh import Refresher, RefreshResult
-from storyline.store import Store
+from storyline.ingest.refresh import Refresher, RefreshResult
+from storyline.store import PageStore, SourceStore
 from storyline.types import Source
+
+
+class ScheduleStore(SourceStore, PageStore, Protocol):
+    """What the scheduler reads and prunes: due sources, kept pages."""
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +92,7 @@ class Scheduler:
     """Runs due refreshes in a background thread until stopped."""
 
     def __init__(
-        self, store: Store, refresher: Refresher, *, workers: int, raw_page_retention_days: int = 30
+        self, store: ScheduleStore, refresher: Refresher, *, workers: int, raw_page_retention_days: int = 30
     ) -> None:
         self._store = store
         self._refresher = refresher

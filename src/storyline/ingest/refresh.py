@@ -26,16 +26,24 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import structlog
 
-from storyline import parse, pipeline
+from storyline import parse
 from storyline.errors import FeedParseError, FetchError, HTTPStatusError, InputError, StorylineError
 from storyline.fetch import Fetcher, HostLimiter, RobotsCache, host_of
+from storyline.ingest.items import Prepared
+from storyline.ingest.prepare import prepare_many
+from storyline.ingest.runner import Ingest
 from storyline.normalize import canonical_url
 from storyline.parse.decode import decode_text
-from storyline.store import Store
+from storyline.store import ArticleStore, SourceStore
 from storyline.types import FetchResult, ImportReport, ParsedFeed, RawItem, Source, SourceKind
+
+
+class RefreshStore(ArticleStore, SourceStore, Protocol):
+    """What a refresh reads and writes besides ingest: sources, their health, articles met again."""
 
 log = structlog.get_logger(__name__)
 
@@ -134,7 +142,7 @@ class ReadFeed:
 
     feed: ParsedFeed
     published: tuple[datetime | None, ...]
-    entries: tuple[pipeline.Prepared | RawItem, ...]
+    entries: tuple[Prepared | RawItem, ...]
 
 
 def needs_page(item: RawItem, fetch_article_pages: bool) -> bool:
@@ -167,7 +175,7 @@ def read_document(
     if broken is not None and not parsed.items:
         raise FeedParseError(url, f"the document is broken and holds no items ({broken})")
     waiting = [needs_page(item, fetch_article_pages) for item in parsed.items]
-    prepared = iter(pipeline.prepare_many(
+    prepared = iter(prepare_many(
         [as_content(item) for item, wait in zip(parsed.items, waiting, strict=True) if not wait]))
     return ReadFeed(
         feed=dataclasses.replace(parsed, items=()),
@@ -189,7 +197,7 @@ def warm_up() -> None:
     A worker process starts cold: importing the stages and loading the language model take
     about a second of CPU, which would otherwise land on the first refresh it serves.
     """
-    pipeline.prepare_many([_WARM_UP_ITEM])
+    prepare_many([_WARM_UP_ITEM])
     parse_document(b"<rss version='2.0'><channel><item><title>t</title></item></channel></rss>",
                    "https://example.org/feed", None, SourceKind.FEED)
 
@@ -199,14 +207,14 @@ class Refresher:
 
     def __init__(
         self,
-        store: Store,
+        store: RefreshStore,
         fetcher: Fetcher,
         *,
         policy: RefreshPolicy | None = None,
         robots: RobotsCache | None = None,
         limiter: HostLimiter | None = None,
         run_cpu: Callable[..., object] | None = None,
-        on_new: pipeline.NewArticles | None = None,
+        ingest: Ingest | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -216,7 +224,8 @@ class Refresher:
         # Where CPU-bound work runs: a process pool's submit().result() in production,
         # a direct call in tests.
         self._run_cpu = run_cpu or (lambda fn, *args: fn(*args))
-        self._on_new = on_new  # the duplicates stage: folds copies as they are stored
+        # Where read items go: the stages after the per-item ones (store, copies, stories).
+        self.ingest = ingest or Ingest(store, stored_stages=())
         self._pending_health: dict[int, dict[str, object]] = {}
         self._pending_lock = threading.Lock()
 
@@ -286,7 +295,7 @@ class Refresher:
                 # The validators belong to what was parsed, not to the homepage met first.
                 result = dataclasses.replace(result, etag=fetched.etag, last_modified=fetched.last_modified)
         entries = self._with_pages(source, read.entries)
-        report = pipeline.store_feed_items(entries, self.store, source_id=source.id, on_new=self._on_new)
+        report = self.ingest.store_feed_items(entries, source_id=source.id)
         rate = publishing_rate(read.published, now)
         interval = schedule(rate, self.policy)
         parsed = read.feed
@@ -310,7 +319,7 @@ class Refresher:
         item = RawItem(origin=result.final_url, html=html, url=result.final_url, captured_at=datetime.now(UTC))
         feed = ParsedFeed(url=result.final_url, kind=SourceKind.PAGE, title=None, site_url=None, items=(),
                           format="html")
-        return ReadFeed(feed, (None,), tuple(self._run_cpu(pipeline.prepare_many, [item])))
+        return ReadFeed(feed, (None,), tuple(self._run_cpu(prepare_many, [item])))
 
     def _sitemap_index(self, result: FetchResult) -> ReadFeed:
         """The pages of the first ``MAX_CHILD_SITEMAPS`` sitemaps an index lists, as one feed."""
@@ -385,14 +394,14 @@ class Refresher:
         return skipped
 
     def _with_pages(
-        self, source: Source, entries: Sequence[pipeline.Prepared | RawItem]
-    ) -> list[pipeline.Prepared]:
+        self, source: Source, entries: Sequence[Prepared | RawItem]
+    ) -> list[Prepared]:
         """The prepared entries, teasers prepared with their article page (fetched a few at a time).
 
         A teaser whose article is stored already is left out (see ``_stored_already``).
         """
         waiting = [(i, entry) for i, entry in enumerate(entries) if isinstance(entry, RawItem)]
-        prepared: dict[int, pipeline.Prepared] = {}
+        prepared: dict[int, Prepared] = {}
         if waiting:
             skipped = self._stored_already(source, [item for _, item in waiting])
             wanted = [(i, item) for k, (i, item) in enumerate(waiting) if k not in skipped]
@@ -404,7 +413,7 @@ class Refresher:
                 with ThreadPoolExecutor(min(len(wanted), self.fetcher.policy.per_host_concurrency)) as pool:
                     pages = list(pool.map(self._with_page, [item for _, item in wanted]))
             if pages:
-                prepared = dict(zip((i for i, _ in wanted), self._run_cpu(pipeline.prepare_many, pages), strict=True))
+                prepared = dict(zip((i for i, _ in wanted), self._run_cpu(prepare_many, pages), strict=True))
         return [prepared[i] if isinstance(entry, RawItem) else entry
                 for i, entry in enumerate(entries) if not isinstance(entry, RawItem) or i in prepared]
 

@@ -11,7 +11,7 @@ from storyline import parse
 from storyline.errors import FeedParseError, FetchError, InputError
 from storyline.fetch import Fetcher
 from storyline.parse.decode import decode_text, read_bytes
-from storyline.store import Store
+from storyline.store import SourceStore
 from storyline.types import Source, SourceKind
 
 log = structlog.get_logger(__name__)
@@ -61,7 +61,7 @@ def detect_source(fetcher: Fetcher, url: str) -> tuple[SourceKind, str, str | No
     return SourceKind.PAGE, final, None
 
 
-def add_source(store: Store, fetcher: Fetcher | None, url: str, *, folder: str | None = None) -> Source:
+def add_source(store: SourceStore, fetcher: Fetcher | None, url: str, *, folder: str | None = None) -> Source:
     """Subscribe to ``url`` (a feed, sitemap, homepage or article).
 
     With a fetcher the URL is fetched to find out what it is; without one (offline) or
@@ -79,7 +79,7 @@ def add_source(store: Store, fetcher: Fetcher | None, url: str, *, folder: str |
     return source
 
 
-def import_opml(store: Store, path: Path) -> tuple[list[Source], int]:
+def import_opml(store: SourceStore, path: Path) -> tuple[list[Source], int]:
     """Subscribe to every feed in an OPML file: (sources added, how many were there already)."""
     data = read_bytes(path)
     entries = parse.parse_opml(data, origin=str(path))
@@ -98,7 +98,7 @@ def import_opml(store: Store, path: Path) -> tuple[list[Source], int]:
     return added, existing
 
 
-def export_opml(store: Store) -> str:
+def export_opml(store: SourceStore) -> str:
     """Every feed and sitemap subscription as OPML 2.0, with folders."""
     entries = [
         parse.OpmlEntry(url=s.url, title=s.title, site_url=s.site_url, folder=s.folder)

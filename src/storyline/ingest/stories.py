@@ -1,6 +1,6 @@
-"""Stories over the stored articles: the cluster stage inside ingest.
+"""The stories stage: every new article is embedded and joins a story or starts one.
 
-After the duplicates stage has folded copies, each newly stored article is embedded
+After the copies stage has folded copies, each newly stored article is embedded
 (``storyline.embed``, cached by text in the store) and given to the clusterer
 (``storyline.cluster``), which puts it into an active story or starts one. A copy does not
 go through the clusterer: it joins the story of the article it copies, so wire copy
@@ -20,17 +20,24 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 import structlog
 
 from storyline.cluster import ClusterInput, ClusterSettings, StoryClusterer
-from storyline.embed import Embedder, embedding_text
+from storyline.config import Settings
+from storyline.embed import Embedder, embedder_from_settings, embedding_text
 from storyline.errors import InputError, StorylineError
-from storyline.store import Store
+from storyline.ingest.items import NewArticle
+from storyline.store import ArticleStore, CheckpointStore, CopyStore, EmbeddingStore, StoryStore
 from storyline.types import StoredArticle, StoryLink
 
-__all__ = ["StoredEmbeddings", "StoryAssigner"]
+__all__ = ["StoredEmbeddings", "StoryStage", "StoryStageStore"]
+
+
+class StoryStageStore(ArticleStore, CopyStore, StoryStore, EmbeddingStore, CheckpointStore, Protocol):
+    """What the stories stage reads and writes: articles, copies, stories, cached embeddings, its checkpoint."""
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +50,7 @@ _WORK_BATCH = 256
 class StoredEmbeddings:
     """The embedding cache kept in the store (an ``EmbeddingStore``): float32 rows by text key."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: EmbeddingStore) -> None:
         self._store = store
 
     def get_many(self, namespace: str, keys: Iterable[bytes]) -> dict[bytes, np.ndarray]:
@@ -56,27 +63,36 @@ class StoredEmbeddings:
         )
 
 
-class StoryAssigner:
-    """The story stage of ingest: every new article joins a story or starts one.
+class StoryStage:
+    """The stories stage of ingest (``pipeline.STORED_STAGES``).
 
-    Ingest hands new article ids to :meth:`submit` and goes on: a background thread embeds
+    Ingest hands it new articles (:meth:`process`) and goes on: a background thread embeds
     and assigns them in arrival order, so fetching never waits for the embedder. Callers
     that need the stories at once (an import, ``storyline fetch``) :meth:`drain` the queue.
     :meth:`assign` does the same work in the caller's thread. Thread-safe.
+
+    ``clusterer`` makes the clusterer when no checkpoint is restored (default: a
+    ``StoryClusterer`` with ``settings``); the model-fitting script passes one that follows
+    the gold stories.
     """
+
+    name = "stories"
 
     def __init__(
         self,
-        store: Store,
+        store: StoryStageStore,
         embedder: Callable[[], Embedder],
         *,
         settings: ClusterSettings | None = None,
         checkpoint_every: int = 5_000,
+        clusterer: Callable[[], StoryClusterer] | None = None,
     ) -> None:
         self._store = store
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
         self._settings = settings
+        self._new_clusterer = clusterer or (lambda: StoryClusterer(settings))
+        self.merges = 0  # stories folded into another since this stage started
         self._checkpoint_every = checkpoint_every
         self._clusterer: StoryClusterer | None = None
         self._last_article_id = 0  # the highest article id the clusterer has seen
@@ -89,7 +105,21 @@ class StoryAssigner:
         self._changed = threading.Condition()
         self._stopping = False
 
+    @classmethod
+    def from_settings(cls, store: StoryStageStore, settings: Settings) -> StoryStage:
+        """The stage as the settings configure it: their embedder (cached in the store) and story window."""
+        return cls(store, lambda: embedder_from_settings(settings, StoredEmbeddings(store)),
+                   settings=ClusterSettings(window_days=float(settings.story_window_days)))
+
     # -- the background queue ---------------------------------------------------------------
+
+    def process(self, new: Sequence[NewArticle]) -> None:
+        """Queue newly stored articles (copies follow their original: the copies stage ran first)."""
+        self.submit([n.article_id for n in new])
+
+    def close(self) -> None:
+        """Finish the queue, stop the background thread and checkpoint."""
+        self.stop()
 
     def submit(self, article_ids: Sequence[int]) -> None:
         """Queue newly stored articles for assignment in the background (in this order)."""
@@ -182,7 +212,7 @@ class StoryAssigner:
                     # An unreadable checkpoint (another version wrote it): start again from the
                     # articles; their stories are assigned afresh.
                     log.warning("cluster_checkpoint_unreadable", error=str(exc))
-            self._clusterer = clusterer or StoryClusterer(self._settings)
+            self._clusterer = clusterer or self._new_clusterer()
         return self._clusterer
 
     def _catch_up(self) -> int:
@@ -230,6 +260,7 @@ class StoryAssigner:
             story_of[article.id] = assignment.story_id
             links.append(StoryLink(article.id, assignment.story_id, assignment.score))
             merges.extend((old, assignment.story_id) for old in assignment.merged_from)
+            self.merges += len(assignment.merged_from)
             # Related stories come nearest first; the score records that order.
             related[assignment.story_id] = [(r, 1.0 / (1 + rank)) for rank, r in enumerate(assignment.related)]
         self._store.save_story_links(_resolved(links, merges), merges=merges, related=related)

@@ -11,9 +11,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from storyline.ranking import rank_stories
-from storyline.store import Store
+from storyline.reading.ranking import rank_stories
+from storyline.store import ArticleStore, CopyStore, StoryStore
 from storyline.types import StoredArticle, StoryStats
 
 __all__ = ["Report", "StoryCard", "StoryView", "home_stories", "story_view"]
@@ -24,6 +25,10 @@ HOME_WINDOW = timedelta(hours=72)
 RECENT = timedelta(hours=6)
 # At most this many stories are ranked for the home page (the freshest by last report).
 HOME_CANDIDATES = 2_000
+
+
+class StoryReadStore(ArticleStore, CopyStore, StoryStore, Protocol):
+    """What story pages read: articles, copies and stories."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,7 @@ class StoryView:
 
 
 def home_stories(
-    store: Store, *, page: int, page_size: int, now: datetime | None = None
+    store: StoryReadStore, *, page: int, page_size: int, now: datetime | None = None
 ) -> tuple[list[StoryCard], bool]:
     """One page (from 1) of ranked stories, and whether another page follows."""
     now = now or datetime.now(UTC)
@@ -93,7 +98,7 @@ def home_stories(
     return [_card(store, stats) for stats in chosen], len(ranked) > start + page_size
 
 
-def _card(store: Store, stats: StoryStats) -> StoryCard:
+def _card(store: StoryReadStore, stats: StoryStats) -> StoryCard:
     articles = store.story_articles(stats.story_id)
     reports = _reports(store, articles)
     lead = _lead(reports)
@@ -101,7 +106,7 @@ def _card(store: Store, stats: StoryStats) -> StoryCard:
     return StoryCard(stats, lead, others, _outlets(articles))
 
 
-def story_view(store: Store, story_id: int) -> StoryView | None:
+def story_view(store: StoryReadStore, story_id: int) -> StoryView | None:
     """The story ``story_id`` (already resolved through merges), or None when it has no articles."""
     articles = store.story_articles(story_id)
     if not articles:
@@ -124,7 +129,7 @@ def story_view(store: Store, story_id: int) -> StoryView | None:
     )
 
 
-def _reports(store: Store, articles: Sequence[StoredArticle]) -> list[Report]:
+def _reports(store: StoryReadStore, articles: Sequence[StoredArticle]) -> list[Report]:
     """The story's articles as reports: copies under the article they copy, newest report first."""
     copied = store.copied_from([a.id for a in articles])
     by_id = {a.id: a for a in articles}

@@ -1,0 +1,78 @@
+"""The order of Storyline's stages, written once.
+
+Every way an article enters Storyline runs this order: live refresh of sources, ``storyline
+import``, ``storyline reprocess``, the batch commands (``storyline dedupe``, ``storyline
+cluster``, ``storyline eval clustering``), the quality gates, the benches and the model-fitting
+script. Nobody else strings stages together.
+
+::
+
+    fetch      source -> FetchResult: conditional GET, politeness, guards  storyline.fetch     (ingest.refresh)
+    parse      document or file -> RawItem                                  storyline.parse
+    -- per item, pure, in a worker process (``ingest.prepare``) ---------------------------------------------
+    extract    RawItem -> ExtractedArticle: HTML to text and metadata       EXTRACT
+               (an aggregator page also yields its related articles: each goes on alone)
+    normalize  -> Article: canonical URL, clean text, UTC, content hash     ARTICLE_STAGES
+               (per-article enrichment that needs only the article plugs in after normalize)
+    -- once per batch, in the process that owns the store (``ingest.runner``) -----------------------------
+    store      Article -> stored row, idempotent by canonical URL, page kept for reprocess
+    copies     new article -> its group of copies (agency credited)        STORED_STAGES
+    stories    new article -> embedded, then into a story (copies follow their original)
+               (entities, quotes and summaries plug in after stories: they read a story's articles)
+
+Ordering rules: normalize before anything that compares articles (canonical URLs, clean
+text); store before the stored stages (they need ids and earlier articles); copies before
+stories (a copy joins its original's story without being embedded).
+
+A stored stage is a package plus one line in ``STORED_STAGES``: a class built from the store
+and the settings (``StoredStage``), given each batch of newly stored articles in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from storyline import extract, normalize
+from storyline.config import Settings
+from storyline.ingest.copies import CopyStage
+from storyline.ingest.items import NewArticle
+from storyline.ingest.stories import StoryStage
+from storyline.store import Store
+from storyline.types import ExtractedArticle, RawItem
+
+__all__ = ["ARTICLE_STAGES", "EXTRACT", "STORED_STAGES", "StoredStage"]
+
+Stage = Callable[[Any], Any]
+
+EXTRACT: Callable[[RawItem], ExtractedArticle] = extract.extract_article
+ARTICLE_STAGES: tuple[Stage, ...] = (
+    normalize.normalize_article,  # ExtractedArticle -> Article
+)
+
+
+class StoredStage(Protocol):
+    """A stage that runs on stored articles: it keeps state across batches (an index, a clusterer)."""
+
+    name: str
+
+    def process(self, new: Sequence[NewArticle]) -> None:
+        """Take the articles a batch inserted, in arrival order (work may finish in the background)."""
+        ...
+
+    def drain(self) -> None:
+        """Return once every article given so far is done."""
+        ...
+
+    def close(self) -> None:
+        """Finish, save what must survive a restart, and release resources."""
+        ...
+
+
+# Built in this order and given each batch in this order. ``enabled`` says whether the
+# settings turn a stage on (stories embed every article: a user may switch them off).
+StageFactory = Callable[[Store, Settings], StoredStage]
+STORED_STAGES: tuple[tuple[str, StageFactory, Callable[[Settings], bool]], ...] = (
+    ("copies", CopyStage.from_settings, lambda settings: True),
+    ("stories", StoryStage.from_settings, lambda settings: settings.stories),
+)
