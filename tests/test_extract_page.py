@@ -168,9 +168,7 @@ def test_simple_unclosed_tags_still_give_the_text() -> None:
 def test_100000_nested_divs(closed: bool) -> None:
     depth = 100_000
     html = "<html><body>" + "<div>" * depth + PARAGRAPHS + ("</div>" * depth if closed else "") + "</body></html>"
-    started = time.monotonic()
-    result = extract_or_error(html, "deep")
-    assert time.monotonic() - started < 30
+    result = extract_or_error(html, "deep")  # the timeout mark is the hang guard; bench/hostile.py times it
     if isinstance(result, ExtractedArticle):
         assert "harbour board" in result.text
 
@@ -189,9 +187,7 @@ def test_a_50_mb_page_finishes_with_an_article_or_an_extract_error(shape: str) -
         inner = "<div><span>x</span><a href='/a'>y</a></div>" * (size // 42)
     html = f"<html><head><title>Harbour records</title></head><body><article>{inner}</article></body></html>"
     assert len(html) >= size
-    started = time.monotonic()
-    result = extract_or_error(html, "huge.html")
-    assert time.monotonic() - started < 100
+    result = extract_or_error(html, "huge.html")  # the timeout mark is the hang guard; bench/hostile.py times it
     if isinstance(result, ExtractedArticle):
         assert 0 < len(result.text) <= MAX_HTML_CHARS
         assert_safe(result)
