@@ -323,15 +323,16 @@ def _child(folder: str, home: str, stories: bool) -> None:
     t0 = time.perf_counter()
     app = make_app(settings)
     opened = time.perf_counter() - t0
-    wait = app.wait_for_stories
+    wait = app.ingest.drain
 
     def timed_wait() -> None:  # the store phase ends here; what follows is the story stage catching up
         marks["stored"], marks["stored_thread_cpu"] = time.perf_counter(), time.thread_time()
         wait()
 
-    app.wait_for_stories = timed_wait  # type: ignore[method-assign]
+    app.ingest.drain = timed_wait  # type: ignore[method-assign]
     if stories:
         assigner = app.stories
+        assert assigner is not None
         embed = assigner._embed
 
         def timed_embed(batch: Any) -> Any:
