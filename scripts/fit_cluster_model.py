@@ -1,15 +1,26 @@
-"""Fit the story-assignment model (``storyline.cluster.model.WEIGHTS``) and report thresholds.
+"""Fit the story-assignment model (``storyline.cluster.model.WEIGHTS``) and scan its thresholds.
 
-Training pairs come from streaming the tuning corpora exactly as the quality gate does
+Training pairs come from streaming the fit corpora exactly as the quality gate does
 (``storyline.evaluate.clustering``), but with every article put into its gold story: each
 article's candidate stories (by embedding) give one feature row each, labelled 1 for its
 gold story. A logistic regression (Newton's method, a little L2) fits the weights; then the
-join threshold is scanned by real streaming runs, scored by B-cubed F1.
+join threshold and the similarity gate are scanned by real streaming runs, scored by the
+mean B-cubed F1 over the fit corpora.
 
-Tuning corpora only: ECB+ train and dev, GVC train+dev. The ECB+ test split is the gate and is
-never read here.
+Fit parts only (``storyline.evaluate.splits``): ECB+ train and dev, the GVC fit incidents and
+the gun-violence pool's fit incidents. The gate parts (ECB+ test, GVC and pool gate incidents)
+are read only by ``--score``, which streams them with given weights and thresholds and prints
+their B-cubed scores; nothing is chosen from them.
 
-    .venv/bin/python scripts/fit_cluster_model.py [--cache DIR]
+    .venv/bin/python scripts/fit_cluster_model.py --cache /tmp/cluster-cache            # fit on all fit parts
+    .venv/bin/python scripts/fit_cluster_model.py --cache C --fit-on ecbplus            # leave one corpus out
+    .venv/bin/python scripts/fit_cluster_model.py --score [--weights=W,...]             # score the gate parts
+
+The int8 embedder's vectors depend a little on the batch a text is embedded in (activation
+scales are per batch), and ``--cache`` keeps each text's vector from the batch it was first
+embedded in: a cached run can differ from the gates' runs by a few thousandths. Score the
+gate parts without ``--cache`` (then each corpus is embedded in one batch by the project
+embedder, as the gates do) to get the numbers the floors are pinned on.
 """
 
 from __future__ import annotations
@@ -26,7 +37,15 @@ import numpy as np
 from storyline.cluster import ClusterInput, ClusterSettings, StoryClusterer
 from storyline.cluster.features import ArticleEvidence
 from storyline.cluster.model import FEATURES
-from storyline.evaluate.clustering import LabelledArticle, archive_settings, load_ecbplus, load_gvc, run_clustering
+from storyline.evaluate.clustering import (
+    LabelledArticle,
+    archive_settings,
+    load_ecbplus,
+    load_gvc,
+    project_embedder,
+    run_clustering,
+)
+from storyline.evaluate.splits import Part, incident_split
 from storyline.types import Article
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "corpora" / "clustering"
@@ -107,6 +126,24 @@ def cached_embedder(cache: Path | None):
     return embed
 
 
+def corpora(part: Part, fit_on: str = "all") -> dict[str, list[LabelledArticle]]:
+    """The labelled corpora's ``part`` ("fit" or "gate"), limited to the ``fit_on`` family ("all",
+    "ecbplus" or "gun-violence"), by name."""
+    incidents = incident_split(DATA / "gvc-train-dev.jsonl", DATA / "gva-pool-train.jsonl")
+    out: dict[str, list[LabelledArticle]] = {}
+    if fit_on in ("all", "ecbplus"):
+        if part == "fit":
+            ecb = load_ecbplus(DATA / "ecbplus.jsonl", {"train", "dev"})
+            out["ecb-train"] = [a for a in ecb if a.split == "train"]
+            out["ecb-dev"] = [a for a in ecb if a.split == "dev"]
+        else:
+            out["ecb-test"] = load_ecbplus(DATA / "ecbplus.jsonl", {"test"})
+    if fit_on in ("all", "gun-violence"):
+        for name, file in (("gvc", "gvc-train-dev.jsonl"), ("pool", "gva-pool-train.jsonl")):
+            out[f"{name}-{part}"] = [a for a in load_gvc(DATA / file) if incidents.part(a.gold) == part]
+    return out
+
+
 def training_pairs(corpora: dict[str, list[LabelledArticle]], embed, settings: ClusterSettings):
     """Stacked feature rows and labels from gold-following runs over ``corpora``, with candidate recall."""
     xs, ys, groups = [], [], []
@@ -114,33 +151,75 @@ def training_pairs(corpora: dict[str, list[LabelledArticle]], embed, settings: C
         follower = GoldFollower({a.doc_id: a.gold for a in articles}, settings)
         run_clustering(articles, embed, settings, clusterer=follower)
         x, y = np.concatenate(follower.rows), np.concatenate(follower.labels).astype(float)
-        print(f"{name}: {len(y)} pairs, {int(y.sum())} positive; gold story among candidates "
-              f"{follower.found}/{follower.found + follower.missed}", file=sys.stderr)
+        print(f"{name}: {len(articles)} articles, {len(y)} pairs, {int(y.sum())} positive; gold story among "
+              f"candidates {follower.found}/{follower.found + follower.missed}", file=sys.stderr)
         xs.append(x)
         ys.append(y)
         groups.append(np.full(len(y), len(groups)))
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(groups)
 
 
+def score(named: dict[str, list[LabelledArticle]], embed, settings: ClusterSettings) -> dict[str, float]:
+    """Stream each corpus with ``settings`` and print (and return) its B-cubed F1."""
+    out = {}
+    for name, articles in named.items():
+        run = run_clustering(articles, embed, settings)
+        b = run.scores.bcubed
+        print(f"{name}: {len(articles)} articles, {len({a.gold for a in articles})} stories: B-cubed "
+              f"P={b.precision:.4f} R={b.recall:.4f} F1={b.f1:.4f}", flush=True)
+        out[name] = b.f1
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cache", type=Path, default=None, help="folder for cached embeddings")
+    parser.add_argument("--fit-on", choices=("all", "ecbplus", "gun-violence"), default="all",
+                        help="corpus family the model is fitted on (leave-one-corpus-out checks)")
+    parser.add_argument("--score", action="store_true", help="only score the gate parts with the given model")
+    parser.add_argument("--gate-of", choices=("all", "ecbplus", "gun-violence"), default="all",
+                        help="with --score: whose gate parts to score")
+    parser.add_argument("--weights", default=None, help="comma-separated weights (default: the shipped ones)")
+    parser.add_argument("--join-threshold", type=float, default=None)
+    parser.add_argument("--min-similarity", type=float, default=None)
+    parser.add_argument("--thresholds", default="0.2,0.3,0.4,0.5", help="join thresholds scanned")
+    parser.add_argument("--similarities", default="0.3,0.4,0.5", help="similarity gates scanned")
     args = parser.parse_args()
-    embed = cached_embedder(args.cache)
-    ecb = load_ecbplus(DATA / "ecbplus.jsonl", {"train", "dev"})  # never "test"
-    corpora = {"ecb-train": [a for a in ecb if a.split == "train"], "ecb-dev": [a for a in ecb if a.split == "dev"],
-               "gvc": load_gvc(DATA / "gvc-train-dev.jsonl")}
+    # Scoring without a cache embeds each corpus in one batch, exactly as the gates do.
+    embed = project_embedder() if args.score and args.cache is None else cached_embedder(args.cache)
     settings = archive_settings()
-    x, y, groups = training_pairs(corpora, embed, settings)
+    if args.weights:
+        settings = replace(settings, weights=tuple(float(v) for v in args.weights.split(",")))
+    if args.join_threshold is not None:
+        settings = replace(settings, join_threshold=args.join_threshold)
+    if args.min_similarity is not None:
+        settings = replace(settings, min_similarity=args.min_similarity)
+    if args.score:
+        print(f"weights={settings.weights} join_threshold={settings.join_threshold} "
+              f"min_similarity={settings.min_similarity}")
+        score(corpora("gate", args.gate_of), embed, settings)
+        return
+    fit = corpora("fit", args.fit_on)
+    x, y, groups = training_pairs(fit, embed, settings)
     # Each corpus weighs the same, whatever its number of pairs.
-    sample = np.array([len(y) / (3 * (groups == g).sum()) for g in groups])
+    sample = np.array([len(y) / (len(fit) * (groups == g).sum()) for g in groups])
     w = fit_logistic(x, y, weights=sample)
-    print("WEIGHTS = np.array([" + ", ".join(f"{v:.4f}" for v in w) + "], np.float64)")
+    print("WEIGHTS = np.array([" + ", ".join(f"{v:.3f}" for v in w) + "], np.float64)")
     print("  # " + ", ".join(FEATURES))
-    for threshold in (0.2, 0.3, 0.4, 0.5, 0.6):
-        tuned = replace(settings, weights=tuple(w.tolist()), join_threshold=threshold)
-        scores = {name: run_clustering(arts, embed, tuned).scores.bcubed.f1 for name, arts in corpora.items()}
-        print(f"join_threshold={threshold}: " + " ".join(f"{k}={v:.4f}" for k, v in scores.items()))
+    weights = tuple(round(float(v), 3) for v in w)
+    results = []
+    for threshold in (float(t) for t in args.thresholds.split(",")):
+        for similarity in (float(s) for s in args.similarities.split(",")):
+            tuned = replace(settings, weights=weights, join_threshold=threshold, min_similarity=similarity)
+            scores = {name: run_clustering(arts, embed, tuned).scores.bcubed.f1 for name, arts in fit.items()}
+            mean = sum(scores.values()) / len(scores)
+            results.append((mean, threshold, similarity))
+            print(f"join_threshold={threshold} min_similarity={similarity}: mean={mean:.4f} "
+                  + " ".join(f"{k}={v:.4f}" for k, v in scores.items()), flush=True)
+    mean, threshold, similarity = max(results)
+    print(f"best on the fit parts: join_threshold={threshold} min_similarity={similarity} (mean B-cubed F1 {mean:.4f})")
+    print("--weights=" + ",".join(f"{v:.3f}" for v in weights)
+          + f" --join-threshold {threshold} --min-similarity {similarity}")
 
 
 if __name__ == "__main__":
