@@ -6,8 +6,11 @@ headlines, dropped or reordered paragraphs, other datelines, agency credits, "Re
 lines. Hard non-duplicates come free: ECB+ subtopics and GVC incidents hold several different
 reports of one event, and every one of them is in the set as its own original.
 
-Each record: {id, text, title, outlet, credits, published, group}; ``group`` is the id of the
-original the record copies (its own id for an original). Originals of the shared corpora that
+Each record: {id, text, title, outlet, credits, published, group, event}; ``group`` is the id of
+the original the record copies (its own id for an original); ``event`` is the event it reports
+(``ecb-<subtopic>``, ``gvc-<incident>``, or ``wiki-<year>-<n>`` for a Wikinews article), which
+``storyline.evaluate.splits.dedupe_part`` cuts into the part thresholds are tuned on and the
+part only the gate scores. Originals of the shared corpora that
 are themselves copies of one another (the same wire story in two outlets) are found by exact
 shingle containment and labelled as one group. Records are written in a shuffled, fixed order
 (seed below): copies may come before their original, as they do in a feed reader.
@@ -92,7 +95,7 @@ class Doc:
     outlet: str | None
     published: datetime
     corpus: str
-    event: str  # ECB+ subtopic, GVC incident, Wikinews article
+    event: str  # ecb-<ECB+ subtopic>, gvc-<GVC incident>, the Wikinews article's id
     credits: tuple[str, ...] = ()
     group: str = ""
     extra: dict = field(default_factory=dict)
@@ -142,7 +145,7 @@ def load(shared: Path, rng: random.Random) -> list[Doc]:
                 rec["source"],
                 when,
                 "ecb",
-                rec["subtopic"],
+                f"ecb-{rec['subtopic']}",
             )
         )
     for line in (shared / "clustering" / "gvc-train-dev.jsonl").open(encoding="utf-8"):
@@ -331,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                 "credits": list(d.credits),
                 "published": d.published.isoformat(),
                 "group": d.group,
+                "event": d.event,
             }
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(json.dumps(stats | {"bytes": args.out.stat().st_size}), file=sys.stderr)

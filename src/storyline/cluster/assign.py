@@ -94,7 +94,7 @@ class ClusterSettings:
     # (or, for an article without an embedding, the body word cosine) must reach this. The model
     # was fitted on corpora whose candidates all share a topic; in a live stream most candidates
     # are unrelated, and a short article with no names or numbers would otherwise join one.
-    min_similarity: float = 0.4
+    min_similarity: float = 0.3
     merge_threshold: float = 0.95
     related_min_similarity: float = 0.45
     related_count: int = 5

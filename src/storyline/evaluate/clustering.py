@@ -20,7 +20,7 @@ time counts only as evidence, through the gap between publication dates.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,13 +124,13 @@ def run_clustering(
     embedder: Embedder | None = None,
     settings: Settings | None = None,
     *,
-    clusterer: Callable[[], StoryClusterer] | None = None,
+    clusterer: Callable[[Mapping[str, int]], StoryClusterer] | None = None,
 ) -> ClusterRun:
     """Run ``articles`` through ingest's stages (see the module docstring) and score the stories.
 
     ``settings`` default to a new user's; ``embedder`` to theirs (pass one to share its cache
-    between runs); ``clusterer`` replaces the stage's clusterer (model fitting passes one that
-    follows the gold stories).
+    between runs); ``clusterer`` makes the stage's clusterer from the map of doc id -> stored
+    article id (model fitting passes one that follows the gold stories).
     """
     records = [Record(a.doc_id, a.title, a.text, a.published, a.url, a.outlet) for a in articles]
     run = cluster_records(records, settings or default_settings(), embedder=embedder, clusterer=clusterer)

@@ -213,13 +213,15 @@ def cluster_records(
     settings: Settings,
     *,
     embedder: Embedder | None = None,
-    clusterer: Callable[[], StoryClusterer] | None = None,
+    clusterer: Callable[[Mapping[str, int]], StoryClusterer] | None = None,
     window_days: float | None = None,
 ) -> StoryRun:
     """Import ``records`` in date order (``date_order``) into a scratch store through ingest; the story of each.
 
-    ``embedder`` replaces the settings' one (a gate's shared cache); ``clusterer`` the
-    clusterer (the fitting script's gold follower); ``window_days`` the story window setting.
+    ``embedder`` replaces the settings' one (a gate's shared cache); ``clusterer`` makes the
+    clusterer (the fitting script's gold follower) from the map of record id -> stored article
+    id, which fills as records are stored (the clusterer sees article ids); ``window_days``
+    the story window setting.
     """
     days = float(window_days if window_days is not None else settings.story_window_days)
     settings = dataclasses.replace(settings, stories=True)
@@ -228,17 +230,18 @@ def cluster_records(
     with tempfile.TemporaryDirectory(prefix="storyline-batch-") as folder:
         store = open_store(f"sqlite:///{Path(folder) / 'batch.db'}")
         try:
-            stories = StoryStage(store, (lambda: embedder) if embedder is not None else _settings_embedder(settings),
-                                 settings=ClusterSettings(window_days=days), clusterer=clusterer)
-            ingest = Ingest(store, settings, replace={"stories": stories})
             tally = Tally(keep_ids=True)
+            article_of = tally.article_of
+            assert article_of is not None
+            make = (lambda: clusterer(article_of)) if clusterer is not None else None
+            stories = StoryStage(store, (lambda: embedder) if embedder is not None else _settings_embedder(settings),
+                                 settings=ClusterSettings(window_days=days), clusterer=make, background=False)
+            ingest = Ingest(store, settings, replace={"stories": stories})
             try:
                 ingest.ingest(items, tally=tally)
                 ingest.drain()
             finally:
                 ingest.close()
-            assert tally.article_of is not None
-            article_of = tally.article_of
             story_by_article = store.stories_of(list(set(article_of.values())))
             copies = store.copied_from(list(set(article_of.values())))
         finally:

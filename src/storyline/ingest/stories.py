@@ -73,7 +73,7 @@ class StoryStage:
 
     ``clusterer`` makes the clusterer when no checkpoint is restored (default: a
     ``StoryClusterer`` with ``settings``); the model-fitting script passes one that follows
-    the gold stories.
+    the gold stories. ``background=False`` assigns in the caller's thread (batch runs).
     """
 
     name = "stories"
@@ -86,6 +86,7 @@ class StoryStage:
         settings: ClusterSettings | None = None,
         checkpoint_every: int = 5_000,
         clusterer: Callable[[], StoryClusterer] | None = None,
+        background: bool = True,
     ) -> None:
         self._store = store
         self._embedder_factory = embedder
@@ -93,6 +94,7 @@ class StoryStage:
         self._settings = settings
         self._new_clusterer = clusterer or (lambda: StoryClusterer(settings))
         self.merges = 0  # stories folded into another since this stage started
+        self._background = background
         self._checkpoint_every = checkpoint_every
         self._clusterer: StoryClusterer | None = None
         self._last_article_id = 0  # the highest article id the clusterer has seen
@@ -114,8 +116,16 @@ class StoryStage:
     # -- the background queue ---------------------------------------------------------------
 
     def process(self, new: Sequence[NewArticle]) -> None:
-        """Queue newly stored articles (copies follow their original: the copies stage ran first)."""
-        self.submit([n.article_id for n in new])
+        """Queue newly stored articles (copies follow their original: the copies stage ran first).
+
+        Without ``background`` they are assigned before this returns, one store batch at a
+        time: the embedder then sees the same batches on every run (the int8 model's vectors
+        move a little with a text's batch), which a gate's repeatable score needs.
+        """
+        if self._background:
+            self.submit([n.article_id for n in new])
+        else:
+            self.assign([n.article_id for n in new])
 
     def close(self) -> None:
         """Finish the queue, stop the background thread and checkpoint."""
