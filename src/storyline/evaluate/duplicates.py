@@ -1,7 +1,9 @@
-"""The duplicates benchmark: a labelled set streamed through one ``DuplicateIndex`` and scored.
+"""The duplicates gate: a labelled set run through ``storyline dedupe``'s path and scored.
 
-The set (``data/quality/dedupe.jsonl``, built by ``scripts/build_dedupe_set.py``) is streamed in
-file order. A record is a *true copy* when an earlier record has the same ``group``.
+The set (``data/quality/dedupe.jsonl``, built by ``scripts/build_dedupe_set.py``) goes, in file
+order, through ``storyline.ingest.batch.dedupe_records``: the exact rules the store applies in
+ingest, then the copies stage's own matching (``ingest.copies.match_batch``), then each group's
+original. A record is a *true copy* when an earlier record has the same ``group``.
 
 - precision: declared duplicates whose match is in the record's group / declared duplicates
 - recall: true copies declared a duplicate of a record of their group / true copies
@@ -13,9 +15,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
-from storyline.dedupe import DuplicateIndex, syndication_original
+from storyline.errors import RecordError
+from storyline.ingest.batch import DedupeOutcome, dedupe_records
 
 __all__ = ["Scores", "score_dedupe"]
 
@@ -32,30 +35,35 @@ class Scores:
     groups: int
 
 
-def score_dedupe(records: list[dict]) -> Scores:
-    """Stream ``records`` through a fresh index and score it (definitions in the module docstring)."""
-    index = DuplicateIndex()
+def score_dedupe(records: list[dict[str, Any]]) -> Scores:
+    """Run ``records`` through the copies stage's batch path and score it (definitions in the module docstring)."""
     group_of = {r["id"]: r["group"] for r in records}
+    fields = ("id", "text", "title", "credits", "published", "url")
+    outcomes = list(dedupe_records((r["id"], {k: r.get(k) for k in fields} | {"source": r.get("outlet")})
+                                   for r in records))
+    errors = [o for o in outcomes if isinstance(o, RecordError)]
+    if errors:
+        raise errors[0]
     seen_groups: set[str] = set()
     declared = correct = true_copies = found = 0
-    for r in records:
-        published = datetime.fromisoformat(r["published"]) if r.get("published") else None
-        match = index.add(
-            r["id"], r["text"], credits=tuple(r["credits"]), published=published, outlet=r["outlet"], title=r["title"]
-        )
-        is_copy = r["group"] in seen_groups
-        seen_groups.add(r["group"])
+    members: dict[str, list[DedupeOutcome]] = {}
+    for outcome in outcomes:
+        assert isinstance(outcome, DedupeOutcome)
+        group = group_of[outcome.id]
+        is_copy = group in seen_groups
+        seen_groups.add(group)
         true_copies += is_copy
-        if match is not None:
+        if outcome.duplicate_of is not None:
             declared += 1
-            right = group_of[match.doc_id] == r["group"]
+            right = group_of[outcome.duplicate_of] == group
             correct += right
             found += right and is_copy
-    groups = index.groups()
+        members.setdefault(outcome.syndication_group, []).append(outcome)
+    groups = [m for m in members.values() if len(m) > 1]
     originals_right = 0
-    for members in groups:
-        gold = Counter(group_of[c.doc_id] for c in members).most_common(1)[0][0]
-        originals_right += syndication_original(members) == gold
+    for group_members in groups:
+        gold = Counter(group_of[o.id] for o in group_members).most_common(1)[0][0]
+        originals_right += group_members[0].original_id == gold
     return Scores(
         precision=correct / declared if declared else 1.0,
         recall=found / true_copies if true_copies else 1.0,

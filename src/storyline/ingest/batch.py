@@ -92,9 +92,9 @@ def dedupe_records(
 ) -> Iterator[DedupeOutcome | RecordError]:
     """Outcomes in input order (after the whole stream is read: originals need every copy).
 
-    Order, per record as it arrives: 1. exact: the same canonical URL, or the same content
-    hash (same words), as an earlier record is a duplicate of it (in ingest the store makes
-    them one article); 2. near: the copies stage's matching, ``batch_size`` records at a time
+    Order, per record as it arrives: 1. exact: the same canonical URL as an earlier record (or,
+    for records without a URL, the same words) is a duplicate of it, as the store makes them
+    one article in ingest; 2. near: the copies stage's matching, ``batch_size`` records at a time
     (the same outcome as one by one); 3. at the end, every group of copies gets its original:
     the credited agency's own copy, else the earliest complete one (``syndication_original``).
     Credits not given in a record are read from its text.
@@ -122,7 +122,10 @@ def dedupe_records(
             order.append(exc)
             continue
         digest = content_hash(text)
-        twin = (by_url.get(url) if url else None) or (by_hash.get(digest) if text.strip() else None)
+        # The store's rule: one article per canonical URL (a record without a URL is keyed by
+        # its words, as ingest keys an article without one). Other identical texts are copies
+        # the index finds, as in ingest, so their group's original is chosen among them too.
+        twin = by_url.get(url) if url else (by_hash.get(digest) if text.strip() else None)
         if twin is not None:
             duplicate_of[doc_id] = twin
             exact_group[doc_id] = exact_group.get(twin, twin)
@@ -133,7 +136,8 @@ def dedupe_records(
                                             credits=credits)))
             if url:
                 by_url[url] = doc_id
-            by_hash.setdefault(digest, doc_id)
+            else:
+                by_hash.setdefault(digest, doc_id)
             if len(pending) >= batch_size:
                 _match(index, pending, duplicate_of)
         order.append(doc_id)
