@@ -30,7 +30,7 @@ from dateutil import parser as date_parser
 from storyline.cluster import ClusterScores, StoryClusterer, cluster_scores
 from storyline.config import Settings, load_settings
 from storyline.embed import Embedder
-from storyline.ingest.batch import Record, cluster_records, date_order
+from storyline.ingest.batch import Record, cluster_records
 
 __all__ = [
     "ClusterRun",
@@ -40,7 +40,6 @@ __all__ = [
     "load_gvc",
     "project_embedder",
     "run_clustering",
-    "stream_order",
 ]
 
 
@@ -112,11 +111,6 @@ def load_gvc(path: Path) -> list[LabelledArticle]:
         out.append(LabelledArticle(r["doc_id"], r.get("title") or "", r["text"], published, r.get("url"),
                                    r.get("source"), str(r["incident_id"]), r.get("gvc_split", "")))
     return out
-
-
-def stream_order(articles: Sequence[LabelledArticle]) -> list[LabelledArticle]:
-    """Dated articles sorted by date (stable) into the dated places; undated ones stay where they are."""
-    return date_order(articles)
 
 
 def run_clustering(

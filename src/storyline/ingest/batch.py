@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from storyline.cluster import ClusterSettings, StoryClusterer
+from storyline.cluster import StoryClusterer
 from storyline.config import Settings
 from storyline.dedupe import DuplicateIndex, syndication_original
 from storyline.embed import Embedder
@@ -38,14 +38,6 @@ from storyline.store import open_store
 from storyline.types import Article, RawItem
 
 __all__ = ["DedupeOutcome", "Record", "StoryRun", "cluster_records", "date_order", "dedupe_records", "read_records"]
-
-
-class _Dated(Protocol):
-    @property
-    def published(self) -> datetime | None: ...
-
-
-RecordT = TypeVar("RecordT", bound=_Dated)
 
 
 def read_records(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | RecordError]]:
@@ -199,13 +191,13 @@ class StoryRun:
     failed: tuple[str, ...]  # doc ids the stages refused (no text left): each is its own story
 
 
-def date_order(records: Sequence[RecordT]) -> list[RecordT]:
+def date_order(records: Sequence[Record]) -> list[Record]:
     """Dated records sorted by date (stable) into the dated records' places; undated ones keep theirs.
 
     The order a live stream would have brought them in, as far as the records tell.
     """
     dated_places = [i for i, r in enumerate(records) if r.published is not None]
-    dated = sorted((records[i] for i in dated_places), key=lambda r: r.published)  # type: ignore[arg-type, return-value]
+    dated = sorted((records[i] for i in dated_places), key=lambda r: r.published or datetime.min)
     out = list(records)
     for place, record in zip(dated_places, dated, strict=True):
         out[place] = record
@@ -227,7 +219,6 @@ def cluster_records(
     id, which fills as records are stored (the clusterer sees article ids); ``window_days``
     the story window setting.
     """
-    days = float(window_days if window_days is not None else settings.story_window_days)
     settings = dataclasses.replace(settings, stories=True)
     items = [RawItem(origin=r.doc_id, title=r.title, text=r.text, url=r.url, outlet=r.outlet, published=r.published)
              for r in date_order(records)]
@@ -238,8 +229,8 @@ def cluster_records(
             article_of = tally.article_of
             assert article_of is not None
             make = (lambda: clusterer(article_of)) if clusterer is not None else None
-            stories = StoryStage(store, (lambda: embedder) if embedder is not None else _settings_embedder(settings),
-                                 settings=ClusterSettings(window_days=days), clusterer=make, background=False)
+            stories = StoryStage.from_settings(store, settings, embedder=embedder, clusterer=make,
+                                               window_days=window_days, background=False)
             ingest = Ingest(store, settings, replace={"stories": stories})
             try:
                 ingest.ingest(items, tally=tally)
@@ -262,8 +253,3 @@ def cluster_records(
     copied = sum(1 for r in records if article_of.get(r.doc_id) in copies)
     return StoryRun(story_of, copied, stories.merges, tuple(failed))
 
-
-def _settings_embedder(settings: Settings) -> Callable[[], Embedder]:
-    from storyline.embed import embedder_from_settings
-
-    return lambda: embedder_from_settings(settings)

@@ -108,10 +108,25 @@ class StoryStage:
         self._stopping = False
 
     @classmethod
-    def from_settings(cls, store: StoryStageStore, settings: Settings) -> StoryStage:
-        """The stage as the settings configure it: their embedder (cached in the store) and story window."""
-        return cls(store, lambda: embedder_from_settings(settings, StoredEmbeddings(store)),
-                   settings=ClusterSettings(window_days=float(settings.story_window_days)))
+    def from_settings(
+        cls,
+        store: StoryStageStore,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        clusterer: Callable[[], StoryClusterer] | None = None,
+        window_days: float | None = None,
+        background: bool = True,
+    ) -> StoryStage:
+        """The stage as the settings configure it: their embedder (cached in the store) and story window.
+
+        The keywords replace one part for a batch run: a given embedder (a gate's shared cache),
+        the clusterer (the fitting script's), the window, assignment in the caller's thread.
+        """
+        days = float(window_days if window_days is not None else settings.story_window_days)
+        return cls(store, (lambda: embedder) if embedder is not None
+                   else lambda: embedder_from_settings(settings, StoredEmbeddings(store)),
+                   settings=ClusterSettings(window_days=days), clusterer=clusterer, background=background)
 
     # -- the background queue ---------------------------------------------------------------
 
