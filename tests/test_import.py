@@ -279,3 +279,30 @@ def test_load_sample_twice_then_remove_only_the_sample(app: Storyline, tmp_path:
     assert not remaining[0].is_sample
     assert app.stats().sample_articles == 0
     assert app.remove_sample() == 0
+
+
+def test_an_overlong_text_is_cut_at_a_paragraph_with_a_note(tmp_path: Path) -> None:
+    from storyline.app import make_app
+    from storyline.config import load_settings
+
+    paragraph = "A paragraph of a report that goes on and on. " * 20
+    text = "\n\n".join([paragraph] * 200)  # ~190,000 characters
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps({"title": "Long", "text": text, "url": "https://x.example/long"}) + "\n"
+                    + json.dumps({"title": "Short", "text": "A short one.", "url": "https://x.example/s"}) + "\n",
+                    encoding="utf-8")
+    app = make_app(load_settings({"home": str(tmp_path / "home"), "max_article_chars": "10000",
+                                  "stories": "false"}, environ={}))
+    try:
+        report = app.import_paths([path])
+        assert report.inserted == 2
+        assert not report.failures
+        [note] = report.notes
+        assert note.origin == f"{path}:1"
+        assert "max_article_chars" in note.reason
+        stored = {a.title: a for a in all_articles(app)}
+        assert len(stored["Long"].text) <= 10000
+        assert stored["Long"].text.endswith("and on."), "cut between paragraphs, not inside a word"
+        assert stored["Short"].text == "A short one."
+    finally:
+        app.close()

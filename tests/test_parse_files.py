@@ -399,3 +399,48 @@ def test_find_input_files_missing_path_is_an_input_error(tmp_path: Path) -> None
     assert isinstance(error, InputError)
     assert error.subject == str(missing)
     assert path == good
+
+
+def test_jsonl_one_bad_byte_is_that_line_only_and_accents_elsewhere_survive(tmp_path: Path) -> None:
+    # Once, one \xff made the whole file decode as cp1252: "été" on line 3 became "Ã©tÃ©".
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b'{"title": "First", "text": "A fine first line."}\n'
+                     b'{"title": "Bad \xff byte", "text": "This line is not UTF-8."}\n'
+                     + '{"title": "Un été", "text": "Un été chaud à Paris."}\n'.encode())
+    results = list(read_file(path))
+    assert isinstance(results[1], RecordError)
+    assert "mixed.jsonl:2" in str(results[1])
+    assert "0xff" in str(results[1])
+    good = [r for r in results if isinstance(r, RawItem)]
+    assert [r.title for r in good] == ["First", "Un été"]
+    assert good[1].text == "Un été chaud à Paris."
+
+
+def test_jsonl_record_over_the_cap_is_skipped_by_line_and_the_rest_kept(tmp_path: Path) -> None:
+    path = tmp_path / "huge.jsonl.gz"
+    big = json.dumps({"title": "Huge", "text": "word " * 300_000})  # 1.5 MB of text
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write('{"title": "Before", "text": "Kept before."}\n' + big + "\n"
+                     + '{"title": "After", "text": "Kept after."}\n')
+    results = list(read_file(path, max_record_bytes=100_000))
+    assert [r.title for r in results if isinstance(r, RawItem)] == ["Before", "After"]
+    [error] = [r for r in results if isinstance(r, RecordError)]
+    assert "huge.jsonl.gz:2" in str(error)
+    assert "larger than" in str(error)
+    assert "max_record_bytes" in str(error)
+
+
+def test_jsonl_record_over_the_cap_at_the_end_without_newline(tmp_path: Path) -> None:
+    path = tmp_path / "tail.jsonl"
+    path.write_text('{"title": "A", "text": "Kept."}\n' + json.dumps({"title": "B", "text": "x" * 5000}),
+                    encoding="utf-8")
+    results = list(read_file(path, max_record_bytes=1000))
+    assert isinstance(results[0], RawItem)
+    assert isinstance(results[1], RecordError)
+
+
+def test_page_over_the_record_cap_names_the_setting(tmp_path: Path) -> None:
+    path = tmp_path / "big.html"
+    path.write_text("<html><body><p>" + "word " * 1000 + "</p></body></html>", encoding="utf-8")
+    with pytest.raises(InputError, match="max_record_bytes"):
+        list(read_file(path, max_record_bytes=1000))

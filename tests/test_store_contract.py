@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from storyline.errors import StoreError
+from storyline.errors import LeaseLostError, StoreError
 from storyline.store import SQLStore, open_store
 from storyline.types import Article, DuplicateLink, SourceKind, StoryLink, UpsertOutcome
 
@@ -302,3 +303,71 @@ def test_embeddings_and_the_cluster_checkpoint(store: SQLStore) -> None:
     store.save_cluster_state(7, b"state one")
     store.save_cluster_state(9, b"state two")
     assert store.load_cluster_state() == (9, b"state two")
+
+
+def test_ids_from_the_counter_are_never_handed_out_twice(store_url: str) -> None:
+    # Two processes' worth of connections taking blocks at once: every number once.
+    stores = [open_store(store_url) for _ in range(4)]
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def take(store: SQLStore) -> None:
+        for _ in range(25):
+            first = store.allocate_ids("stories", 3)
+            with lock:
+                taken.extend(range(first, first + 3))
+
+    try:
+        threads = [threading.Thread(target=take, args=(s,)) for s in stores]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        for s in stores:
+            s.close()
+    assert len(taken) == 4 * 25 * 3
+    assert len(set(taken)) == len(taken), "a story id was handed out twice"
+    assert min(taken) == 1
+
+
+def test_a_counter_hands_out_consecutive_blocks(store: SQLStore) -> None:
+    first = store.allocate_ids("stories", 2)
+    assert store.allocate_ids("stories", 1) == first + 2
+    assert store.allocate_ids("other", 1) == 1, "each counter counts on its own"
+    with pytest.raises(ValueError, match="at least one"):
+        store.allocate_ids("stories", 0)
+
+
+def test_one_holder_of_a_lease_at_a_time(store: SQLStore) -> None:
+    assert store.lease("stories") is None
+    assert store.take_lease("stories", "a", 60)
+    assert not store.take_lease("stories", "b", 60), "b may not take a's running lease"
+    assert store.take_lease("stories", "a", 60), "a renews its own"
+    assert store.take_lease("stories", "b", 60, replacing="a"), "a dead holder's lease is taken at once"
+    lease = store.lease("stories")
+    assert lease is not None
+    assert lease.holder == "b"
+    store.release_lease("stories", "a")  # not a's any more: nothing happens
+    assert not store.take_lease("stories", "a", 60)
+    store.release_lease("stories", "b")
+    assert store.take_lease("stories", "a", 60), "a released lease is free"
+
+
+def test_an_expired_lease_is_free_and_its_holder_is_fenced(store: SQLStore) -> None:
+    ids = store.upsert_articles([make_article(1)])
+    assert store.take_lease("stories", "a", 0.05)
+    time.sleep(0.1)
+    assert store.take_lease("stories", "b", 60), "a lease that ran out is free"
+    link = StoryLink(ids[0].article_id, 5, 1.0)
+    with pytest.raises(LeaseLostError):
+        store.save_story_links([link], writer=("a", 60, ids[0].article_id))
+    with pytest.raises(LeaseLostError):
+        store.save_cluster_state(1, b"stale", writer=("a", 60, 1))
+    assert store.stories_of([ids[0].article_id]) == {}, "the stale writer wrote nothing"
+    assert store.load_cluster_state() is None
+    store.save_story_links([link], writer=("b", 60, ids[0].article_id))
+    assert store.stories_of([ids[0].article_id]) == {ids[0].article_id: 5}
+    lease = store.lease("stories")
+    assert lease is not None
+    assert lease.progress == ids[0].article_id

@@ -147,3 +147,18 @@ def test_closed_store_refuses_work(store_url: str) -> None:
         store.count_articles()
     with pytest.raises(StoreError, match="closed"):
         store.upsert_articles([make_article(1)])
+
+
+def test_story_ids_go_on_after_the_stories_numbered_before_the_counter(store_url: str) -> None:
+    # A store from before story ids came from the database: its processes numbered stories up to 41.
+    engines = create_engines(store_url)
+    with engines.write() as conn:
+        migrate.upgrade(conn, "0006")
+        conn.execute(sa.text("INSERT INTO stories (id, created_at, updated_at) VALUES "
+                             "(41, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"))
+    engines.dispose()
+    store = open_store(store_url)
+    try:
+        assert store.allocate_ids("stories", 1) == 42
+    finally:
+        store.close()

@@ -191,7 +191,11 @@ class Storyline:
         return refresh_all(self.refresher, sources, workers=self.settings.fetch_workers, on_done=on_done)
 
     def start_scheduler(self) -> None:
-        """Keep sources fresh in the background until ``close``."""
+        """Keep sources fresh and stories assigned in the background until ``close``."""
+        if self.stories is not None:
+            # At once, not at the first new article: articles a crash left without a story,
+            # or that another process stored, get one now.
+            self.stories.start()
         if self._scheduler is None:
             self._scheduler = Scheduler(self.store, self.refresher, workers=self.settings.fetch_workers,
                                         raw_page_retention_days=self.settings.raw_page_retention_days)

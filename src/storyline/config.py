@@ -149,6 +149,10 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_bool,
     ),
     Setting("max_body_bytes", "10485760", "Largest response body Storyline downloads (bytes).", _parse_positive_int),
+    Setting("max_record_bytes", "10485760", "Largest record Storyline imports: a JSONL line, a page or a text file "
+            "(bytes); a larger one is skipped with a message.", _parse_positive_int),
+    Setting("max_article_chars", "200000", "Longest article text Storyline stores (characters); a longer one is "
+            "cut at a paragraph, with a message (a news report is rarely over 50,000).", _parse_positive_int),
     Setting("fetch_timeout", "60", "Time limit for one whole HTTP request (seconds).", _parse_positive_int),
     Setting("fetch_workers", "8", "Sources fetched at the same time (all hosts together).", _parse_positive_int),
     Setting("per_host_concurrency", "2", "Requests to one host at the same time.", _parse_positive_int),
@@ -217,6 +221,8 @@ class Settings:
     contact_url: str
     allow_private_networks: bool
     max_body_bytes: int
+    max_record_bytes: int
+    max_article_chars: int
     fetch_timeout: int
     fetch_workers: int
     per_host_concurrency: int

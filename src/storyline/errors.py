@@ -23,6 +23,7 @@ so callers catch our types, never a library's::
     ├── EmbeddingError             texts could not be embedded (model missing, embedding server failed)
     └── StoreError                 the store failed
         ├── StoreUnavailableError  the database cannot be reached or opened
+        ├── LeaseLostError         a writer's lease ran out and another process writes now
         └── SchemaError            the database schema is newer or older than this code
 
 Each error carries the input it is about (``subject``) and a ``hint`` saying what to do,
@@ -43,6 +44,7 @@ __all__ = [
     "FetchTimeoutError",
     "HTTPStatusError",
     "InputError",
+    "LeaseLostError",
     "RecordError",
     "ResponseTooLargeError",
     "RobotsDeniedError",
@@ -188,6 +190,10 @@ class StoreUnavailableError(StoreError):
     default_hint = (
         "Check STORYLINE_DATABASE_URL (or --database-url) and that the database server is running."
     )
+
+
+class LeaseLostError(StoreError):
+    """A process wrote shared state (stories) after its lease on it ran out and another took it."""
 
 
 class SchemaError(StoreError):

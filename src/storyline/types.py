@@ -261,6 +261,16 @@ class ArticleRevision:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """Who writes a piece of shared state (the stories) until when, and how far they got."""
+
+    name: str
+    holder: str
+    expires_at: datetime
+    progress: int  # the holder's last article id
+
+
+@dataclass(frozen=True, slots=True)
 class StoryLink:
     """An article's place in a story."""
 
@@ -338,6 +348,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     failures: tuple[ItemFailure, ...] = field(default_factory=tuple)
+    notes: tuple[ItemFailure, ...] = field(default_factory=tuple)  # stored, changed on the way (text cut)
 
     @property
     def stored(self) -> int:

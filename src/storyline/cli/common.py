@@ -132,6 +132,8 @@ def print_report(report: ImportReport) -> None:
         # Escaped: a file named "[red]x.txt" must be printed as it is, not read as markup.
         err.print(f"[yellow]skipped[/yellow] {escape(failure.origin)}: {escape(failure.reason)}",
                   highlight=False)
+    for note in report.notes:
+        err.print(f"[yellow]note[/yellow] {escape(note.origin)}: {escape(note.reason)}", highlight=False)
     err.print(
         f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged, "
         f"{len(report.failures)} skipped", highlight=False,

@@ -14,7 +14,6 @@ Neither orchestrates a stage of its own:
 from __future__ import annotations
 
 import dataclasses
-import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,8 +31,7 @@ from storyline.ingest.copies import match_batch
 from storyline.ingest.runner import Ingest, Tally
 from storyline.ingest.stories import StoryStage
 from storyline.normalize import canonical_url, content_hash
-from storyline.parse.decode import decode_text, read_bytes
-from storyline.parse.files import parse_published
+from storyline.parse.files import jsonl_records, parse_published
 from storyline.store import open_store
 from storyline.types import Article, RawItem
 
@@ -42,17 +40,11 @@ __all__ = ["DedupeOutcome", "Record", "StoryRun", "cluster_records", "date_order
 
 def read_records(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | RecordError]]:
     """The JSON objects of a JSONL file with their ``file:line``; a bad line comes as its error."""
-    text = decode_text(read_bytes(path), str(path))
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        origin = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
-            yield origin, RecordError(origin, f"not JSON ({getattr(exc, 'msg', exc)})")
-            continue
-        yield origin, record if isinstance(record, dict) else RecordError(origin, "not a JSON object")
+    for origin, record in jsonl_records(path):
+        if isinstance(record, RecordError | dict):
+            yield origin, record
+        else:
+            yield origin, RecordError(origin, "not a JSON object")
 
 
 # -- copies -------------------------------------------------------------------------------------

@@ -22,12 +22,16 @@ from storyline.errors import InputError, StoreError, StoreUnavailableError, Stor
 from storyline.ingest import pipeline
 from storyline.ingest.items import NewArticle, Prepared, PreparedArticle
 from storyline.ingest.prepare import prepare_item
+from storyline.parse.decode import MAX_RECORD_BYTES
 from storyline.store import Store
 from storyline.types import ImportReport, ItemFailure, RawItem, RawPage, SourceKind, UpsertOutcome, UpsertResult
 
 __all__ = ["BATCH_SIZE", "Ingest", "Tally"]
 
 log = structlog.get_logger(__name__)
+
+# Without settings (a batch run given its stages): the settings' defaults.
+MAX_ARTICLE_CHARS = 200_000
 
 BATCH_SIZE = 200
 
@@ -38,6 +42,7 @@ class Tally:
     def __init__(self, *, keep_ids: bool = False) -> None:
         self.outcomes = dict.fromkeys(UpsertOutcome, 0)
         self.failures: list[ItemFailure] = []
+        self.notes: list[ItemFailure] = []  # stored, but not as they came (a text cut to the cap)
         self.article_of: dict[str, int] | None = {} if keep_ids else None
 
     def count(self, items: Sequence[PreparedArticle], results: Sequence[UpsertResult]) -> list[NewArticle]:
@@ -60,12 +65,17 @@ class Tally:
         # each once); a warning would name the same input a second time.
         log.info("item_skipped", origin=origin, reason=reason)
 
+    def note(self, origin: str, message: str) -> None:
+        self.notes.append(ItemFailure(origin=origin, reason=message))
+        log.info("item_changed", origin=origin, reason=message)
+
     def report(self) -> ImportReport:
         return ImportReport(
             inserted=self.outcomes[UpsertOutcome.INSERTED],
             updated=self.outcomes[UpsertOutcome.UPDATED],
             unchanged=self.outcomes[UpsertOutcome.UNCHANGED],
             failures=tuple(self.failures),
+            notes=tuple(self.notes),
         )
 
 
@@ -87,6 +97,8 @@ class Ingest:
         stored_stages: Sequence[pipeline.StoredStage] | None = None,
     ) -> None:
         self.store = store
+        self.max_record_bytes = settings.max_record_bytes if settings else MAX_RECORD_BYTES
+        self.max_article_chars = settings.max_article_chars if settings else MAX_ARTICLE_CHARS
         if stored_stages is not None:
             self.stages = list(stored_stages)
         else:
@@ -147,7 +159,8 @@ class Ingest:
                     tally.fail(entry.subject, entry)
                 else:
                     try:
-                        self.ingest(parse.read_file(entry), source_id=source_id, tally=tally)
+                        self.ingest(parse.read_file(entry, max_record_bytes=self.max_record_bytes),
+                                    source_id=source_id, tally=tally)
                     except InputError as exc:
                         tally.fail(exc.subject, exc)
                 if on_file is not None:
@@ -240,6 +253,24 @@ class Ingest:
             except Exception:  # the articles are stored; a stage's failure must not lose the batch
                 log.exception("stored_stage_failed", stage=stage.name, articles=len(new))
 
+    def _capped(self, item: PreparedArticle, tally: Tally) -> PreparedArticle:
+        """The item with its text cut to ``max_article_chars`` (at a paragraph, else a space), noted.
+
+        A 50 MB "article" would be served whole on every page that shows it.
+        """
+        text = item.article.text
+        limit = self.max_article_chars
+        if len(text) <= limit:
+            return item
+        cut = text.rfind("\n\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        cut = cut if cut > 0 else limit
+        tally.note(item.origin, f"its text of {len(text):,} characters was cut to {cut:,} "
+                                f"(the max_article_chars setting is {limit:,})")
+        article = dataclasses.replace(item.article, text=text[:cut].rstrip())
+        return dataclasses.replace(item, article=article)
+
     def _upsert(self, items: Sequence[PreparedArticle], source_id: int | None, revisions: bool) -> list[UpsertResult]:
         """Store ``items`` (recording which article each feed item became) and keep their pages."""
         guids = [item.guid for item in items] if source_id is not None and any(item.guid for item in items) else None
@@ -261,6 +292,7 @@ class Ingest:
     ) -> None:
         if not batch:
             return
+        batch = [self._capped(p, tally) for p in batch]
         # Within one batch the same canonical URL twice is one article: the last copy wins.
         items_by_url = {p.article.canonical_url: p for p in batch}
         items = list(items_by_url.values())

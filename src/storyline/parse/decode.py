@@ -7,6 +7,7 @@ import gzip
 import re
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import charset_normalizer
 
@@ -14,6 +15,8 @@ from storyline.errors import DecodeError, EmptyInputError, InputError
 
 # Decompressed size cap for .gz inputs: a small bomb must not fill memory.
 MAX_INPUT_BYTES = 200 * 1024 * 1024
+# One record (a JSONL line, a page or text file): the ``max_record_bytes`` setting's default.
+MAX_RECORD_BYTES = 10 * 1024 * 1024
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -36,21 +39,29 @@ _WESTERN = "cp1252"
 _WESTERN_CHAOS_MARGIN = 0.1
 
 
-def read_bytes(path: Path, *, limit: int = MAX_INPUT_BYTES) -> bytes:
-    """The file's bytes, gunzipped when it ends in .gz; at most ``limit`` bytes."""
+def open_input(path: Path) -> BinaryIO:
+    """The file opened for reading bytes, through gunzip when it ends in .gz."""
     try:
         if path.suffix.lower() == ".gz":
-            with gzip.open(path, "rb") as handle:
-                data = handle.read(limit + 1)
-        else:
-            with path.open("rb") as handle:
-                data = handle.read(limit + 1)
+            return gzip.open(path, "rb")
+        return path.open("rb")
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the file ({exc.strerror or exc})",
+                         hint="Check that it exists and is readable.") from exc
+
+
+def read_bytes(path: Path, *, limit: int = MAX_INPUT_BYTES, setting: str | None = None) -> bytes:
+    """The file's bytes, gunzipped when it ends in .gz; at most ``limit`` bytes (``setting`` raises it)."""
+    try:
+        with open_input(path) as handle:
+            data = handle.read(limit + 1)
     except (OSError, EOFError, zlib.error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise InputError(str(path), f"cannot read the file ({reason})",
                          hint="Check that it exists, is readable and, for .gz, is not truncated.") from exc
     if len(data) > limit:
-        raise InputError(str(path), f"larger than {_size(limit)}", hint="Split it into smaller files.")
+        hint = f"Raise the {setting} setting to import it." if setting else "Split it into smaller files."
+        raise InputError(str(path), f"larger than {_size(limit)}", hint=hint)
     return data
 
 

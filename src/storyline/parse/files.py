@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -11,8 +13,8 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
-from storyline.errors import EmptyInputError, InputError, RecordError, UnsupportedInputError
-from storyline.parse.decode import decode_text, read_bytes
+from storyline.errors import DecodeError, EmptyInputError, InputError, RecordError, UnsupportedInputError
+from storyline.parse.decode import MAX_RECORD_BYTES, decode_text, open_input, read_bytes
 from storyline.types import RawItem
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
@@ -62,23 +64,25 @@ def find_input_files(paths: Iterable[Path]) -> Iterator[Path | InputError]:
             yield InputError(str(path), "no such file or folder", hint="Check the path.")
 
 
-def read_file(path: Path) -> Iterator[RawItem | InputError]:
+def read_file(path: Path, *, max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[RawItem | InputError]:
     """The raw items in one file; a bad record is yielded as an error, the rest go on.
 
     Raises InputError when nothing in the file can be used (unknown type, unreadable,
-    empty, undecodable).
+    empty, undecodable). A page, a text file or a JSONL line larger than ``max_record_bytes``
+    is refused (the ``max_record_bytes`` setting), so one huge record cannot exhaust memory.
     """
     kind = _kind_suffix(path)
     if kind not in SUPPORTED_SUFFIXES:
         raise UnsupportedInputError(str(path), f"unknown file type {kind or '(no suffix)'!r}")
-    data = read_bytes(path)
     origin = str(path)
+    if kind in JSONL_SUFFIXES:
+        yield from _jsonl_items(path, origin, max_record_bytes)
+        return
+    data = read_bytes(path, limit=max_record_bytes, setting="max_record_bytes")
     if kind in HTML_SUFFIXES:
         yield RawItem(origin=origin, html=decode_text(data, origin, html=True), captured_at=_saved_at(path))
-    elif kind in TEXT_SUFFIXES:
-        yield _text_item(decode_text(data, origin), origin, _saved_at(path))
     else:
-        yield from _jsonl_items(decode_text(data, origin), origin)
+        yield _text_item(decode_text(data, origin), origin, _saved_at(path))
 
 
 def _saved_at(path: Path) -> datetime | None:
@@ -98,23 +102,12 @@ def _text_item(text: str, origin: str, captured_at: datetime | None) -> RawItem:
     return RawItem(origin=origin, text=text.strip(), captured_at=captured_at)
 
 
-def _jsonl_items(text: str, origin: str) -> Iterator[RawItem | InputError]:
+def _jsonl_items(path: Path, origin: str, max_record_bytes: int) -> Iterator[RawItem | InputError]:
     found = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for where, record in jsonl_records(path, max_record_bytes=max_record_bytes):
         found = True
-        where = f"{origin}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield RecordError(where, f"not JSON ({exc.msg} at column {exc.colno})")
-            continue
-        except ValueError as exc:  # valid JSON syntax beyond Python's limits (a 5,000-digit number)
-            yield RecordError(where, f"not usable JSON ({exc})")
-            continue
-        except RecursionError:
-            yield RecordError(where, "not usable JSON (nested too deeply)")
+        if isinstance(record, RecordError):
+            yield record
             continue
         try:
             yield record_to_item(record, where)
@@ -122,6 +115,87 @@ def _jsonl_items(text: str, origin: str) -> Iterator[RawItem | InputError]:
             yield exc
     if not found:
         raise EmptyInputError(origin, "no records in the file")
+
+
+def jsonl_records(path: Path, *, max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[tuple[str, Any]]:
+    """Each line's JSON value with its ``file:line``, or the line's ``RecordError``; blank lines skipped.
+
+    Read and decoded a line at a time. JSON Lines are UTF-8: a line that is not is reported
+    and skipped, and its neighbours are read as they are (guessing one encoding for the whole
+    file from one bad byte would turn every accent of the good lines into mojibake). A line
+    longer than ``max_record_bytes`` is skipped without being held in memory.
+    """
+    origin = str(path)
+    try:
+        with open_input(path) as handle:
+            head = handle.read(8192)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(origin, f"cannot read the file ({exc or type(exc).__name__})",
+                         hint="Check that it is readable and, for .gz, not truncated.") from exc
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DecodeError(origin, "binary data, not text", hint="Import HTML, text or JSONL files.")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-32's BOMs start the same way
+        # Not UTF-8 at all, but said so: decode the whole file (capped) and go on by line.
+        lines: Iterable[bytes | int] = [line.encode("utf-8") for line in
+                                        decode_text(read_bytes(path), origin).split("\n")]
+    else:
+        lines = _lines(path, max_record_bytes)
+    for number, line in enumerate(lines, start=1):
+        where = f"{origin}:{number}"
+        if isinstance(line, int):
+            yield where, RecordError(where, f"a record of {_megabytes(line)} is larger than "
+                                     f"{_megabytes(max_record_bytes)}",
+                                     hint="Raise the max_record_bytes setting to import it.")
+            continue
+        if number == 1:
+            line = line.removeprefix(codecs.BOM_UTF8)
+        if not line.strip():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield where, RecordError(where, f"not UTF-8 (byte 0x{line[exc.start]:02x} at byte {exc.start + 1} "
+                                     "of the line)", hint="JSON Lines files are UTF-8; fix or re-encode this line.")
+            continue
+        if not text.strip():  # Unicode white space (no-break spaces) that bytes.strip() does not see
+            continue
+        try:
+            yield where, json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield where, RecordError(where, f"not JSON ({exc.msg} at column {exc.colno})")
+        except ValueError as exc:  # valid JSON syntax beyond Python's limits (a 5,000-digit number)
+            yield where, RecordError(where, f"not usable JSON ({exc})")
+        except RecursionError:
+            yield where, RecordError(where, "not usable JSON (nested too deeply)")
+
+
+def _lines(path: Path, limit: int) -> Iterator[bytes | int]:
+    """The file's lines as bytes (gunzipped for .gz); a line over ``limit`` bytes comes as its size.
+
+    Lines end at ``\n`` only (``\r`` or U+2028 may sit inside a JSON string).
+    """
+    with open_input(path) as handle:
+        while True:
+            try:
+                line = handle.readline(limit + 1)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise InputError(str(path), f"cannot read the file ({exc or type(exc).__name__})",
+                                 hint="Check that it is readable and, for .gz, not truncated.") from exc
+            if not line:
+                return
+            if len(line) > limit and not line.endswith(b"\n"):
+                size = len(line)
+                while chunk := handle.readline(1 << 20):  # skip the rest of the record, a chunk at a time
+                    size += len(chunk)
+                    if chunk.endswith(b"\n"):
+                        break
+                yield size
+                continue
+            yield line.rstrip(b"\r\n")
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"
 
 
 def record_to_item(record: Any, origin: str) -> RawItem:

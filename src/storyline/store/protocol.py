@@ -32,6 +32,7 @@ from storyline.types import (
     Article,
     ArticleRevision,
     DuplicateLink,
+    Lease,
     RawPage,
     Source,
     SourceKind,
@@ -187,11 +188,14 @@ class StoryStore(Protocol):
         *,
         merges: Sequence[tuple[int, int]] = (),
         related: Mapping[int, Sequence[tuple[int, float]]] | None = None,
+        writer: tuple[str, float, int] | None = None,
     ) -> None:
         """Record, atomically, articles' stories, merges (old id, id it joined) and related stories.
 
         A merged story's articles move to the story it joined; its id keeps redirecting there.
-        ``related`` replaces the related stories of each story it names.
+        ``related`` replaces the related stories of each story it names. With ``writer``
+        (holder, lease seconds, progress) the write happens only while that holder has the
+        ``stories`` lease, which it renews (``LeaseLostError`` otherwise, nothing written).
         """
         ...
 
@@ -237,10 +241,33 @@ class EmbeddingStore(Protocol):
         ...
 
 class CheckpointStore(Protocol):
-    """The story clusterer's checkpoint."""
+    """The story clusterer's checkpoint, the lease of its one writer, and numbers for new stories."""
 
-    def save_cluster_state(self, last_article_id: int, state: bytes) -> None:
-        """Replace the story clusterer's checkpoint."""
+    def save_cluster_state(self, last_article_id: int, state: bytes, *,
+                           writer: tuple[str, float, int] | None = None) -> None:
+        """Replace the story clusterer's checkpoint (with ``writer``: only while it holds the lease)."""
+        ...
+
+    def take_lease(self, name: str, holder: str, seconds: float, *, replacing: str | None = None) -> bool:
+        """Take or renew the lease ``name`` for ``seconds``; False while another holder's runs.
+
+        ``replacing`` names a holder known to be dead (its process is gone): its lease is taken at once.
+        """
+        ...
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up now (if ``holder`` has it), so another process need not wait it out."""
+        ...
+
+    def lease(self, name: str) -> Lease | None:
+        """The lease ``name`` as last written (it may have run out), or None if nobody took it."""
+        ...
+
+    def allocate_ids(self, name: str, count: int) -> int:
+        """Reserve ``count`` new numbers of counter ``name``; the first (the block is consecutive).
+
+        Atomic across processes and hosts sharing the database: no two callers get the same number.
+        """
         ...
 
     def load_cluster_state(self) -> tuple[int, bytes] | None:

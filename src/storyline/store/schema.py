@@ -201,6 +201,27 @@ embeddings = sa.Table(
 
 # The story clusterer's state at its last checkpoint, and the last article it had seen:
 # after a restart, articles after it are replayed (assignment is deterministic).
+# Numbers handed out by the database (story ids), so that processes sharing a store never
+# give two things the same id: each takes a block with one atomic update.
+id_counters = sa.Table(
+    "id_counters",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("next_value", sa.BigInteger, nullable=False),
+)
+
+# Who may write a piece of shared state (the story assigner): one holder at a time, until
+# ``expires_at``; a holder renews with each write, and a dead holder's lease runs out.
+# ``progress`` is the holder's last article id, so other processes can wait for it.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("progress", sa.BigInteger, nullable=False, server_default="0"),
+)
+
 cluster_checkpoints = sa.Table(
     "cluster_checkpoints",
     metadata,

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from storyline.errors import LeaseLostError
 from storyline.store.engine import Engines
 from storyline.store.rows import stored_article
 from storyline.store.schema import (
@@ -18,11 +19,13 @@ from storyline.store.schema import (
     cluster_checkpoints,
     duplicates,
     embeddings,
+    id_counters,
+    leases,
     stories,
     story_articles,
     story_related,
 )
-from storyline.types import StoredArticle, StoryLink, StoryStats
+from storyline.types import Lease, StoredArticle, StoryLink, StoryStats
 
 # Stories followed through merges at most this far (a merge chain longer than this is a bug).
 _MAX_REDIRECTS = 32
@@ -49,12 +52,15 @@ class StoryQueries:
         *,
         merges: Sequence[tuple[int, int]] = (),
         related: Mapping[int, Sequence[tuple[int, float]]] | None = None,
+        writer: tuple[str, float, int] | None = None,
     ) -> None:
-        if not links and not merges and not related:
+        if not links and not merges and not related and writer is None:
             return
         now = _now()
         story_ids = sorted({link.story_id for link in links} | {new for _, new in merges} | set(related or {}))
         with self._errors("recording stories"), self._engines.write() as conn:
+            if writer is not None:
+                _fence(conn, "stories", writer, now)
             if story_ids:
                 conn.execute(
                     self._insert(stories).on_conflict_do_update(
@@ -221,8 +227,11 @@ class StoryQueries:
                 [{"model": model, "key": k, "vector": v} for k, v in vectors.items()],
             )
 
-    def save_cluster_state(self: _StoreInternals, last_article_id: int, state: bytes) -> None:
+    def save_cluster_state(self: _StoreInternals, last_article_id: int, state: bytes, *,
+                           writer: tuple[str, float, int] | None = None) -> None:
         with self._errors("saving the story clusterer's state"), self._engines.write() as conn:
+            if writer is not None:
+                _fence(conn, "stories", writer, _now())
             conn.execute(cluster_checkpoints.delete())
             conn.execute(cluster_checkpoints.insert().values(
                 id=1, last_article_id=last_article_id, saved_at=_now(), state=state))
@@ -231,6 +240,70 @@ class StoryQueries:
         query = sa.select(cluster_checkpoints.c.last_article_id, cluster_checkpoints.c.state)
         row = self._read("reading the story clusterer's state", lambda c: c.execute(query).one_or_none())
         return (int(row.last_article_id), bytes(row.state)) if row is not None else None
+
+    # -- the one writer ----------------------------------------------------------------------
+
+    def take_lease(self: _StoreInternals, name: str, holder: str, seconds: float, *,
+                   replacing: str | None = None) -> bool:
+        now = _now()
+        until = now + timedelta(seconds=seconds)
+        with self._errors(f"taking the {name} lease"), self._engines.write() as conn:
+            # FOR UPDATE: two PostgreSQL sessions must not both see an expired lease and take it.
+            row = conn.execute(sa.select(leases.c.holder, leases.c.expires_at)
+                               .where(leases.c.name == name).with_for_update()).one_or_none()
+            if row is None:
+                inserted = conn.execute(self._insert(leases).on_conflict_do_nothing(index_elements=["name"]),
+                                        [{"name": name, "holder": holder, "expires_at": until, "progress": 0}])
+                return bool(inserted.rowcount)
+            if row.holder not in (holder, replacing) and _aware(row.expires_at) > now:
+                return False
+            conn.execute(leases.update().where(leases.c.name == name).values(holder=holder, expires_at=until))
+            return True
+
+    def release_lease(self: _StoreInternals, name: str, holder: str) -> None:
+        with self._errors(f"releasing the {name} lease"), self._engines.write() as conn:
+            conn.execute(leases.update().where((leases.c.name == name) & (leases.c.holder == holder))
+                         .values(expires_at=_now() - timedelta(seconds=1)))
+
+    def lease(self: _StoreInternals, name: str) -> Lease | None:
+        query = sa.select(leases.c.holder, leases.c.expires_at, leases.c.progress).where(leases.c.name == name)
+        row = self._read(f"reading the {name} lease", lambda c: c.execute(query).one_or_none())
+        if row is None:
+            return None
+        return Lease(name, row.holder, _aware(row.expires_at), int(row.progress))
+
+    def allocate_ids(self: _StoreInternals, name: str, count: int) -> int:
+        if count < 1:
+            raise ValueError("allocate at least one id")
+        with self._errors(f"numbering new {name}"), self._engines.write() as conn:
+            # One statement, atomic on both databases: the block [returned - count, returned).
+            updated = conn.execute(id_counters.update().where(id_counters.c.name == name)
+                                   .values(next_value=id_counters.c.next_value + count)
+                                   .returning(id_counters.c.next_value)).scalar_one_or_none()
+            if updated is None:  # a counter not seeded by a migration: start at 1
+                conn.execute(self._insert(id_counters).on_conflict_do_nothing(index_elements=["name"]),
+                             [{"name": name, "next_value": 1}])
+                updated = conn.execute(id_counters.update().where(id_counters.c.name == name)
+                                       .values(next_value=id_counters.c.next_value + count)
+                                       .returning(id_counters.c.next_value)).scalar_one()
+            return int(updated) - count
+
+
+def _fence(conn: Connection, name: str, writer: tuple[str, float, int], now: datetime) -> None:
+    """Go on only while ``writer`` (holder, lease seconds, progress) holds the lease; renew it.
+
+    In the same transaction as the write it guards: a holder whose lease ran out (it stalled,
+    and another process took over) cannot overwrite the new holder's stories.
+    """
+    holder, seconds, progress = writer
+    renewed = conn.execute(
+        leases.update()
+        .where((leases.c.name == name) & (leases.c.holder == holder) & (leases.c.expires_at > now))
+        .values(expires_at=now + timedelta(seconds=seconds), progress=sa.func.greatest(leases.c.progress, progress)
+                if conn.dialect.name == "postgresql" else sa.func.max(leases.c.progress, progress))
+    ).rowcount
+    if not renewed:
+        raise LeaseLostError(name, f"{holder} no longer holds the {name} lease; another process writes them now")
 
 
 def _aware(value: datetime) -> datetime:
