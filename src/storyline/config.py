@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from storyline.errors import ConfigError
 
@@ -47,6 +48,16 @@ def _parse_positive_int(text: str) -> int:
     value = _parse_int(text)
     if value < 1:
         raise ValueError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _parse_base_url(text: str) -> str:
+    value = text.strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"expected an http(s) address such as https://news.example.org, got {text!r}")
     return value
 
 
@@ -116,6 +127,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("host", "127.0.0.1", "Address the web server listens on."),
     Setting("port", "8000", "Port the web server listens on.", _parse_port),
+    Setting("base_url", "", "The address readers reach this Storyline at (https://news.example.org), for "
+            "absolute links; empty: links are relative. Never taken from a request's Host header.",
+            _parse_base_url),
     Setting("log_level", "info", "One of debug, info, warning, error.", _parse_log_level),
     Setting("page_size", "30", "Articles per page in the web app and API lists.", _parse_positive_int),
     Setting(
@@ -213,6 +227,7 @@ class Settings:
     database_url: str
     host: str
     port: int
+    base_url: str
     log_level: str
     page_size: int
     load_sample: bool

@@ -9,11 +9,13 @@ from fastapi.responses import RedirectResponse
 
 from storyline import __version__
 from storyline.api.schemas import (
+    FETCHED_KINDS,
     ArticleDetail,
     ArticlePage,
     ArticleSummary,
     ErrorResponse,
     Health,
+    RecordId,
     RevisionOut,
     SourceOut,
     Stats,
@@ -41,6 +43,15 @@ def storyline_of(request: Request) -> Storyline:
     return request.app.state.storyline
 
 
+def link(request: Request, path: str) -> str:
+    """``path`` as a link: absolute on the ``base_url`` setting, else relative.
+
+    Never built from the request's Host header, which the client chooses: a link (or a cached
+    response holding it) must not point readers at whatever host a request claimed.
+    """
+    return storyline_of(request).settings.base_url + path
+
+
 @router.get(
     "/articles", response_model=ArticlePage, summary="Latest articles, newest first", responses=_INVALID
 )
@@ -48,7 +59,7 @@ def list_articles(request: Request, page: PageNumber = 1) -> ArticlePage:
     """One page of articles; a page past the last one is empty, with ``next`` null."""
     app = storyline_of(request)
     rows, has_next = app.article_page(page)
-    next_url = str(request.url.include_query_params(page=page + 1)) if has_next else None
+    next_url = link(request, f"/api/articles?page={page + 1}") if has_next else None
     return ArticlePage(
         page=page, page_size=app.settings.page_size, articles=[ArticleSummary.of(a) for a in rows],
         next=next_url,
@@ -59,7 +70,7 @@ def list_articles(request: Request, page: PageNumber = 1) -> ArticlePage:
     "/articles/{article_id}", response_model=ArticleDetail, summary="One article",
     responses={**_NOT_FOUND, **_INVALID},
 )
-def get_article(request: Request, article_id: int) -> ArticleDetail:
+def get_article(request: Request, article_id: RecordId) -> ArticleDetail:
     """One article with its full text."""
     article = storyline_of(request).article(article_id)
     if article is None:
@@ -72,7 +83,7 @@ def list_stories(request: Request, page: PageNumber = 1) -> StoryPage:
     """One page of stories ranked by outlets, momentum, freshness and diversity; past the last page, empty."""
     app = storyline_of(request)
     cards, has_next = app.top_stories(page)
-    next_url = str(request.url.include_query_params(page=page + 1)) if has_next else None
+    next_url = link(request, f"/api/stories?page={page + 1}") if has_next else None
     return StoryPage(page=page, page_size=app.settings.page_size, stories=[StorySummary.of(c) for c in cards],
                      next=next_url)
 
@@ -82,7 +93,7 @@ def list_stories(request: Request, page: PageNumber = 1) -> StoryPage:
     responses={**_INVALID, 404: {"model": ErrorResponse, "description": "There is no such story."},
                301: {"description": "The story was merged into another: Location names it."}},
 )
-def get_story(request: Request, story_id: int) -> StoryDetail | RedirectResponse:
+def get_story(request: Request, story_id: RecordId) -> StoryDetail | RedirectResponse:
     """A story's reports, timeline, outlets and related stories. A merged story redirects (301)."""
     view = storyline_of(request).find_story(story_id)
     if isinstance(view, MovedStory):
@@ -96,7 +107,7 @@ def get_story(request: Request, story_id: int) -> StoryDetail | RedirectResponse
     "/articles/{article_id}/revisions", response_model=list[RevisionOut],
     summary="Earlier versions of an edited article", responses={**_NOT_FOUND, **_INVALID},
 )
-def get_revisions(request: Request, article_id: int) -> list[RevisionOut]:
+def get_revisions(request: Request, article_id: RecordId) -> list[RevisionOut]:
     """The titles and texts an article had before its publisher edited it, oldest first."""
     app = storyline_of(request)
     if app.article(article_id) is None:
@@ -118,4 +129,5 @@ def health(request: Request) -> Health:
 
 @router.get("/sources", response_model=list[SourceOut], summary="Sources with their health")
 def list_sources(request: Request) -> list[SourceOut]:
-    return [SourceOut.of(s) for s in storyline_of(request).sources()]
+    """The sources Storyline fetches (feeds, sitemaps, pages); imported files are not listed."""
+    return [SourceOut.of(s) for s in storyline_of(request).sources() if s.kind in FETCHED_KINDS]

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from storyline.app import StoryCard, StoryView
-from storyline.types import ArticleRevision, Source, StoredArticle, StoreStats
+from storyline.types import ArticleRevision, Source, SourceKind, StoredArticle, StoreStats
+
+# Ids are 32-bit in the database (PostgreSQL ``integer``): a larger number in an address
+# is a page that does not exist, answered as such, not a database error.
+MAX_ID = 2**31 - 1
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="An id, as listed by the API.")]
 
 
 class ArticleSummary(BaseModel):
@@ -210,6 +217,11 @@ def _common(article: StoredArticle) -> dict[str, object]:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# Sources Storyline fetches. Imported files and folders are sources too, but their local
+# paths are nobody's business on the web: the API and /sources list these kinds only.
+FETCHED_KINDS = frozenset({SourceKind.FEED, SourceKind.SITEMAP, SourceKind.PAGE})
 
 
 class SourceOut(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from storyline.api.schemas import excerpt
+from storyline.api.schemas import FETCHED_KINDS, RecordId, excerpt
 from storyline.app import MovedStory, Storyline
 from storyline.web.render import paragraphs, render
 
@@ -37,7 +37,7 @@ def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) ->
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse, response_model=None)
-def story_page(request: Request, story_id: int) -> HTMLResponse | RedirectResponse:
+def story_page(request: Request, story_id: RecordId) -> HTMLResponse | RedirectResponse:
     view = _storyline(request).find_story(story_id)
     if isinstance(view, MovedStory):  # merged into another story: its address moved for good
         return RedirectResponse(f"/stories/{view.story_id}", status_code=301)
@@ -66,7 +66,7 @@ def latest(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) 
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-def article_page(request: Request, article_id: int) -> HTMLResponse:
+def article_page(request: Request, article_id: RecordId) -> HTMLResponse:
     view = _storyline(request).article_view(article_id)
     if view is None:
         raise HTTPException(status_code=404, detail=f"There is no article with id {article_id}.")
@@ -84,7 +84,7 @@ def article_page(request: Request, article_id: int) -> HTMLResponse:
 @router.get("/sources", response_class=HTMLResponse)
 def sources_page(request: Request) -> HTMLResponse:
     sources = _storyline(request).sources()
-    fetched = [s for s in sources if s.kind.value in ("feed", "sitemap", "page")]
+    fetched = [s for s in sources if s.kind in FETCHED_KINDS]
     return render(request, "sources.html", {
         "nav": "sources",
         "sources": sorted(fetched, key=lambda s: ((s.folder or "~").lower(), s.title.lower())),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import structlog
@@ -17,6 +18,7 @@ from storyline import __version__, api
 from storyline.api.schemas import ErrorResponse, Health
 from storyline.app import Storyline
 from storyline.errors import StoreError
+from storyline.web.headers import SecurityHeaders
 from storyline.web.pages import router as pages_router
 from storyline.web.render import render
 
@@ -37,13 +39,19 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
-def _error_response(request: Request, status: int, detail: str | None) -> Response:
+def _error_response(
+    request: Request, status: int, detail: str | None, headers: Mapping[str, str] | None = None
+) -> Response:
     title, default_detail = _REASONS.get(status, ("Error", "The request could not be served."))
     message = detail or default_detail
     if _wants_json(request):
-        return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
-    return render(request, "error.html", {"title": title, "message": message, "status": status},
-                  status_code=status)
+        response: Response = JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
+    else:
+        response = render(request, "error.html", {"title": title, "message": message, "status": status},
+                          status_code=status)
+    # The framework's own headers for the error: Allow on a 405 (RFC 9110 requires it).
+    response.headers.update(headers or {})
+    return response
 
 
 class HeadAsGet:
@@ -82,6 +90,7 @@ def create_asgi(app: Storyline) -> FastAPI:
     )
     asgi.state.storyline = app
     asgi.add_middleware(HeadAsGet)
+    asgi.add_middleware(SecurityHeaders, base_url=app.settings.base_url)
     asgi.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     asgi.include_router(api.router)
     asgi.include_router(pages_router)
@@ -98,7 +107,7 @@ def create_asgi(app: Storyline) -> FastAPI:
         detail = exc.detail if isinstance(exc, HTTPException) or exc.status_code != 404 else None
         if isinstance(detail, str) and detail in {"Not Found", "Method Not Allowed"}:
             detail = None
-        return _error_response(request, exc.status_code, detail)
+        return _error_response(request, exc.status_code, detail, exc.headers)
 
     @asgi.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
