@@ -305,3 +305,32 @@ def test_settings_hide_the_api_key_and_database_passwords(home: Path) -> None:
     assert "(set, hidden)" in result.stdout
     assert "sk-very-secret" not in result.stdout
     assert "hunter2" not in result.stdout
+
+
+TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_terminal_controls_in_pages_and_records_never_reach_the_terminal(tmp_path: Path, home: Path) -> None:
+    # A title that would retitle the window (OSC), clear the screen (CSI) and hide text (bidi).
+    hostile = "Breaking\x1b]0;pwned\x07 news\x1b[2J \x9b31m red\u202e txet"
+    page = tmp_path / "page.html"
+    page.write_text(f"<html><head><title>{hostile}</title></head><body><article><h1>{hostile}</h1>"
+                    + "<p>A paragraph of the report, long enough to count as an article body. </p>" * 8
+                    + "</article></body></html>", encoding="utf-8")
+    records = tmp_path / "records.jsonl"
+    records.write_text(json.dumps({"title": hostile, "text": f"First line {hostile}.\n\nSecond paragraph.",
+                                   "url": "https://x.example/1", "source": f"Outlet\x9b{hostile}"}) + "\n",
+                       encoding="utf-8")
+
+    shown = [run("extract", page), run("extract", page, "--json")]
+    assert run("import", records, home=home).returncode == 0
+    listed = run("articles", "list", home=home)
+    article_id = "1"  # the first article of a new store
+    shown += [listed, run("articles", "show", article_id, home=home),
+              run("articles", "show", article_id, "--json", home=home), run("articles", "list", "--json", home=home)]
+    for result in shown:
+        assert result.returncode == 0, result.stderr
+        assert not TERMINAL_CONTROLS.findall(result.stdout.replace("\n", "").replace("\t", "")), result.args
+        assert not TERMINAL_CONTROLS.findall(result.stderr.replace("\n", "").replace("\t", "")), result.args
+    assert "news" in shown[3].stdout, "the words themselves are kept"
+    assert "red" in shown[3].stdout

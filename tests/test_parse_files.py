@@ -444,3 +444,25 @@ def test_page_over_the_record_cap_names_the_setting(tmp_path: Path) -> None:
     path.write_text("<html><body><p>" + "word " * 1000 + "</p></body></html>", encoding="utf-8")
     with pytest.raises(InputError, match="max_record_bytes"):
         list(read_file(path, max_record_bytes=1000))
+
+
+def test_folder_links_to_files_outside_the_folder_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "secret"
+    outside.mkdir()
+    (outside / "passwd.txt").write_text("root:x:0:0\nroot:/root:/bin/bash\n", encoding="utf-8")
+    folder = tmp_path / "inbox"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "real.txt").write_text("A title\nA real article inside the folder.\n", encoding="utf-8")
+    (folder / "sub" / "inner.txt").write_text("Inner\nAn article in a subfolder.\n", encoding="utf-8")
+    (folder / "leak.txt").symlink_to(outside / "passwd.txt")
+    (folder / "linked-dir").symlink_to(outside, target_is_directory=True)
+    (folder / "inside-link.txt").symlink_to(folder / "real.txt")  # a link within the folder is fine
+
+    found = list(find_input_files([folder]))
+    files = {p.name for p in found if isinstance(p, Path)}
+    refused = [e for e in found if isinstance(e, InputError)]
+    assert files == {"real.txt", "inner.txt", "inside-link.txt"}
+    assert all("passwd" not in str(p) for p in found if isinstance(p, Path))
+    assert any("leak.txt" in e.subject and "outside" in e.message for e in refused)
+    # Named directly, a link is the user's choice.
+    assert list(find_input_files([folder / "leak.txt"])) == [folder / "leak.txt"]

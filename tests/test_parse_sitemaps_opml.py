@@ -17,6 +17,7 @@ from storyline.parse import (
     parse_opml,
     parse_sitemap,
     parse_sitemap_index,
+    read_opml,
     write_opml,
 )
 from storyline.parse.sitemaps import MAX_SITEMAP_BYTES, read_xml
@@ -263,3 +264,40 @@ def test_billion_laughs_opml_does_not_expand() -> None:
     # libxml2 stops at the first reference that would amplify; what comes before it is kept.
     assert entries[0] == OpmlEntry(url="https://fine.example/feed", title="Fine")
     assert all("lollol" not in (entry.title or "") for entry in entries)
+
+
+# -- OPML damage is reported outline by outline, and nothing is changed silently -------------
+
+
+def test_an_unescaped_ampersand_is_read_as_meant_and_said_so() -> None:
+    content = (b'<?xml version="1.0"?>\n<opml version="2.0"><head/><body>\n'
+               b'<outline text="One" xmlUrl="https://one.example/feed"/>\n'
+               b'<outline text="Two & Co" xmlUrl="https://two.example/rss?a=1&b=2"/>\n'
+               b'</body></opml>\n')
+    listing = read_opml(content, origin="amp.opml")
+    assert [(e.url, e.title) for e in listing.entries] == [
+        ("https://one.example/feed", "One"), ("https://two.example/rss?a=1&b=2", "Two & Co")]
+    assert listing.entries[1].line == 4
+    lines = [line for line, _ in listing.problems]
+    assert None in lines, "the file's damage is named"
+    assert 4 in lines, "and the outline it touched, by line"
+
+
+def test_billion_laughs_reports_the_outline_and_keeps_its_valid_sibling() -> None:
+    listing = read_opml(_fixture("billion-laughs.opml"), origin="billion-laughs.opml")
+    assert [(e.url, e.title) for e in listing.entries] == [
+        ("https://fine.example/feed", "Fine"), ("https://laughs.example/feed", None)]
+    assert any(line == 18 and "entity" in why for line, why in listing.problems), listing.problems
+
+
+@pytest.mark.timeout(10)
+def test_quadratic_entities_lose_no_valid_sibling() -> None:
+    big = "x" * 20_000
+    content = (f'<?xml version="1.0"?>\n<!DOCTYPE opml [<!ENTITY a "{big}">]>\n<opml version="2.0"><head/><body>\n'
+               + '<outline text="' + "&a;" * 5_000 + '" xmlUrl="https://quad.example/feed"/>\n'
+               + '<outline text="Sibling" xmlUrl="https://sibling.example/feed"/>\n</body></opml>\n').encode()
+    listing = read_opml(content, origin="quadratic.opml")
+    assert "https://sibling.example/feed" in [e.url for e in listing.entries]
+    assert "https://quad.example/feed" not in [e.url for e in listing.entries] or not any(
+        big in (e.title or "") for e in listing.entries)
+    assert listing.problems, "the outline not taken is reported"

@@ -703,8 +703,10 @@ def test_html_served_for_a_feed_is_followed_to_the_feed_it_links(app: Storyline,
 
 
 def test_opml_import_keeps_folders_and_exports_them_back(app: Storyline, tmp_path: Path) -> None:
-    added, existing = app.import_opml(DATA / "folders.opml")
+    first = app.import_opml(DATA / "folders.opml")
+    added, existing = first.added, first.existing
     assert existing == 0
+    assert first.skipped == []
     assert {(s.url, s.title, s.folder, s.kind) for s in added} == {
         ("https://courier.example.org/feed.xml", "Coastal Courier", "News", SourceKind.FEED),
         ("https://harbour.example.net/rss", "Harbour Weekly", "News/Europe", SourceKind.FEED),
@@ -712,15 +714,15 @@ def test_opml_import_keeps_folders_and_exports_them_back(app: Storyline, tmp_pat
     }
     assert app.store.find_source("https://courier.example.org/feed.xml").site_url == "https://courier.example.org/"
 
-    again, existing = app.import_opml(DATA / "folders.opml")
-    assert (again, existing) == ([], 3)
+    again = app.import_opml(DATA / "folders.opml")
+    assert (again.added, again.existing) == ([], 3)
     assert len(app.sources()) == 3
 
     exported = tmp_path / "exported.opml"
     exported.write_text(app.export_opml(), encoding="utf-8")
     other = make_app(settings_for(tmp_path / "other"))
     try:
-        round_trip, _ = other.import_opml(exported)
+        round_trip = other.import_opml(exported).added
         assert {(s.url, s.title, s.folder, s.site_url) for s in round_trip} == {
             (s.url, s.title, s.folder, s.site_url) for s in app.sources()
         }

@@ -206,3 +206,41 @@ def test_adding_a_non_http_url_is_a_clear_error(home: Path) -> None:
         "error: ftp://example.org/feed.xml: not an http(s) URL. Give the address of a feed, sitemap, homepage "
         "or article."
     ]
+
+
+def run_guarded(home: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``run`` with the default guard: private networks refused."""
+    env = {**clean_env(), "STORYLINE_ALLOW_PRIVATE_NETWORKS": "false"}
+    result = subprocess.run([str(SCRIPT), "--home", str(home), *map(str, args)], capture_output=True, text=True,
+                            env=env, timeout=60, check=False, cwd=home.parent)
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    return result
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/feed", "http://localhost/feed", "http://2130706433/feed",
+                                 "http://[::ffff:10.0.0.1]/rss", "http://169.254.169.254/latest/meta-data/"])
+def test_adding_a_private_address_is_refused_at_once_naming_the_setting(home: Path, url: str) -> None:
+    result = run_guarded(home, "sources", "add", url)
+    assert result.returncode == 1
+    assert "allow_private_networks" in result.stderr
+    assert listed(home) == []
+
+
+def test_opml_import_reports_every_outline_not_taken_by_line(home: Path, tmp_path: Path) -> None:
+    opml = tmp_path / "mixed.opml"
+    opml.write_text(
+        '<?xml version="1.0"?>\n<opml version="2.0"><head/><body>\n'
+        '<outline text="Good" xmlUrl="https://good.example/feed"/>\n'
+        '<outline text="Script" xmlUrl="javascript:alert(1)"/>\n'
+        '<outline text="Local file" xmlUrl="file:///etc/passwd"/>\n'
+        '<outline text="Inside" xmlUrl="http://192.168.1.1/rss"/>\n'
+        '<outline text="Query" xmlUrl="https://q.example/rss?a=1&amp;b=2"/>\n'
+        '</body></opml>\n', encoding="utf-8")
+    result = run_guarded(home, "opml", "import", opml)
+    assert result.returncode == 0, result.stderr
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped")]
+    assert [s.split(":", 2)[1] for s in skipped] == ["4", "5", "6"], result.stderr
+    assert "javascript:" in skipped[0]
+    assert "allow_private_networks" in skipped[2]
+    assert "2 sources added" in result.stdout
+    assert {s["url"] for s in listed(home)} == {"https://good.example/feed", "https://q.example/rss?a=1&b=2"}

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,9 @@ from storyline.ingest.refresh import Refresher, RefreshPolicy, RefreshResult, wa
 from storyline.ingest.runner import Ingest
 from storyline.ingest.scheduler import Scheduler, refresh_all
 from storyline.ingest.stories import StoryStage
+from storyline.ingest.subscriptions import OpmlImport
 from storyline.parse.files import parse_published
+from storyline.processes import worker_pool
 from storyline.reading import ArticleView, StoryCard, StoryView, article_view, home_stories, story_view, syndication_of
 from storyline.store import Store, open_store
 from storyline.types import (
@@ -115,7 +116,7 @@ class Storyline:
                 run_cpu = None
                 if s.parse_processes > 1:
                     # spawn: forking a process that runs threads (web server, fetchers) is unsafe.
-                    self._cpu_pool = ProcessPoolExecutor(s.parse_processes, mp_context=get_context("spawn"))
+                    self._cpu_pool = worker_pool(s.parse_processes)
                     pool = self._cpu_pool
                     # The pool starts a process per task while none is idle: one warm-up each.
                     self._warming = [pool.submit(warm_up) for _ in range(s.parse_processes)]
@@ -142,7 +143,8 @@ class Storyline:
 
     def add_source(self, url: str, *, folder: str | None = None, detect: bool = True) -> Source:
         """Subscribe to a feed, sitemap, homepage (feed autodiscovery) or article URL."""
-        return subscriptions.add_source(self.store, self.fetcher if detect else None, url, folder=folder)
+        return subscriptions.add_source(self.store, self.fetcher if detect else None, url, folder=folder,
+                                        allow_private=self.settings.allow_private_networks)
 
     def remove_source(self, key: str) -> Source | None:
         """Unsubscribe the source named by id, URL or title; its articles stay."""
@@ -159,9 +161,9 @@ class Storyline:
                                      last_error=None)
         return source
 
-    def import_opml(self, path: Path) -> tuple[list[Source], int]:
-        """Subscribe to the feeds of an OPML file: (added, already there)."""
-        return subscriptions.import_opml(self.store, path)
+    def import_opml(self, path: Path) -> OpmlImport:
+        """Subscribe to the feeds of an OPML file: added, already there, and each outline not taken."""
+        return subscriptions.import_opml(self.store, path, allow_private=self.settings.allow_private_networks)
 
     def export_opml(self) -> str:
         """The subscriptions as OPML."""
@@ -181,8 +183,7 @@ class Storyline:
         if not path.is_file():
             log.warning("starter_feeds_missing", path=str(path))
             return 0
-        added, _ = self.import_opml(path)
-        return len(added)
+        return len(self.import_opml(path).added)
 
     def fetch(
         self, sources: Sequence[Source], *, on_done: Callable[[RefreshResult], None] | None = None

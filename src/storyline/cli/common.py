@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from storyline import __version__
@@ -32,6 +34,27 @@ db_cli = typer.Typer(help="The database schema.", no_args_is_help=True)
 cli.add_typer(articles_cli, name="articles")
 cli.add_typer(sample_cli, name="sample")
 cli.add_typer(db_cli, name="db")
+
+# What a terminal may act on: C0 controls but tab and line feed (ESC starts a sequence that
+# can retitle the window, move the cursor, or write a link), DEL, C1 controls (U+009B is CSI
+# on its own), and the bidi overrides that make text read other than it is stored.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: str) -> str:
+    """Outside text (titles, file names, errors) fit to print: terminal controls dropped, markup escaped."""
+    return escape_markup(_UNPRINTABLE.sub("", text))
+
+
+def json_text(value: object, **options: Any) -> str:
+    """``value`` as JSON that is safe in a terminal: every control character written as ``\\uXXXX``.
+
+    ``json.dumps`` escapes C0 controls but writes DEL, C1 controls and bidi overrides as they
+    are; spelled as escapes they stay in the data (nothing is lost) and never reach the terminal.
+    """
+    text = json.dumps(value, ensure_ascii=False, **options)
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
 
 out = Console()
 # soft_wrap: an error or skipped-file line stays one line, whatever the terminal width.
@@ -120,7 +143,7 @@ def run_import(app: Storyline, label: str, *, sample: bool, paths: list[Path]) -
             progress.update(task, total=(progress.tasks[0].total or 0) + count)
 
         def on_file(path: Path) -> None:
-            progress.update(task, advance=1, description=f"{label} {path.name}")
+            progress.update(task, advance=1, description=f"{label} {escape(path.name)}")
 
         if sample:
             return app.load_sample(on_file=on_file, on_total=on_total)

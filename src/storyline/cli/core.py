@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from storyline import __version__
@@ -19,7 +18,9 @@ from storyline.cli.common import (
     cli,
     db_cli,
     err,
+    escape,
     handled,
+    json_text,
     open_app,
     out,
     print_report,
@@ -86,7 +87,7 @@ def articles_list(
         rows = app.latest_articles(limit=limit, offset=offset)
     if as_json:
         for article in rows:
-            sys.stdout.write(json.dumps(_article_json(article), ensure_ascii=False) + "\n")
+            sys.stdout.write(json_text(_article_json(article)) + "\n")
         return
     table = Table("id", "published", "outlet", "title", show_lines=False)
     for a in rows:
@@ -109,12 +110,12 @@ def articles_show(
         err.print(f"error: no article with id {article_id}. List ids with `storyline articles list`.")
         raise typer.Exit(1)
     if as_json:
-        sys.stdout.write(json.dumps(_article_json(article), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_text(_article_json(article), indent=2) + "\n")
         return
     out.print(f"[bold]{escape(article.title)}[/bold]", highlight=False)
     out.print(f"{escape(article.outlet or '')} · {article.shown_time:%Y-%m-%d %H:%M} UTC", highlight=False)
     out.print()
-    out.print(article.text, highlight=False, markup=False)
+    out.print(escape(article.text), highlight=False)
 
 
 @cli.command("stats")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from storyline.app import dedupe_records, read_records
-from storyline.cli.common import cli, err, handled
+from storyline.cli.common import cli, err, escape, handled, json_text
 from storyline.errors import RecordError, StorylineError
 
 
@@ -44,7 +42,7 @@ def dedupe_command(
                     failed += 1
                     err.print(f"[yellow]skipped[/yellow] {escape(str(outcome))}", highlight=False)
                     continue
-                handle.write(json.dumps(outcome.as_json(), ensure_ascii=False) + "\n")
+                handle.write(json_text(outcome.as_json()) + "\n")
                 written += 1
     seconds = time.perf_counter() - started
     err.print(f"{written} records written to {escape(str(out))}, {failed} skipped, "

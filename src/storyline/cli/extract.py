@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from storyline.app import extract_paths
-from storyline.cli.common import cli, err, open_app, out, print_report, progress_bar
+from storyline.cli.common import cli, err, escape, json_text, open_app, out, print_report, progress_bar
 from storyline.errors import StorylineError
 from storyline.logs import configure_logging
 from storyline.types import ExtractedArticle
@@ -76,7 +74,7 @@ def extract_command(
         succeeded += 1
         record = _extracted_json(result, result.origin)
         if as_jsonl:
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_text(record) + "\n")
         elif as_json:
             results.append(record)
         else:
@@ -88,7 +86,7 @@ def extract_command(
             out.print(escape(result.text[:600] + ("…" if len(result.text) > 600 else "")), highlight=False)
             out.print()
     if as_json:
-        sys.stdout.write(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_text(results, indent=2) + "\n")
     if failed and not succeeded:
         raise typer.Exit(1)
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from storyline.app import RefreshResult
-from storyline.cli.common import cli, err, open_app, out, progress_bar
+from storyline.cli.common import cli, err, escape, json_text, open_app, out, progress_bar
 from storyline.types import Source
 
 sources_cli = typer.Typer(help="Your news sources: feeds, sitemaps, article URLs.", no_args_is_help=True)
@@ -68,7 +66,7 @@ def sources_list(
         rows = app.sources()
     if as_json:
         for source in rows:
-            sys.stdout.write(json.dumps(_source_json(source), ensure_ascii=False) + "\n")
+            sys.stdout.write(json_text(_source_json(source)) + "\n")
         return
     table = Table("id", "state", "kind", "folder", "title", "last error")
     for s in rows:
@@ -103,8 +101,11 @@ def sources_resume(ctx: typer.Context, source: Annotated[str, typer.Argument(hel
 def opml_import(ctx: typer.Context, path: Annotated[Path, typer.Argument(help="An OPML file.")]) -> None:
     """Subscribe to every feed in an OPML file (folders kept)."""
     with open_app(ctx) as app:
-        added, existing = app.import_opml(path)
-    out.print(f"{len(added)} sources added, {existing} already there.")
+        result = app.import_opml(path)
+    for failure in result.skipped:
+        err.print(f"[yellow]skipped[/yellow] {escape(failure.origin)}: {escape(failure.reason)}", highlight=False)
+    not_taken = f", {len(result.skipped)} outlines not taken or changed (above)" if result.skipped else ""
+    out.print(f"{len(result.added)} sources added, {result.existing} already there{not_taken}.")
 
 
 @opml_cli.command("export")

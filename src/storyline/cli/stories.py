@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from storyline.app import Record, cluster_records, parse_published, read_records, score_stories
-from storyline.cli.common import cli, err, handled, out, settings_of
+from storyline.cli.common import cli, err, escape, handled, out, settings_of
 from storyline.errors import RecordError, StorylineError
 
 eval_cli = typer.Typer(help="Measure a stage on labelled data.", no_args_is_help=True)

@@ -23,15 +23,15 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import cache
-from multiprocessing import get_context
 from typing import overload
 
 import numpy as np
 
 from storyline.dedupe import thresholds as t
+from storyline.processes import worker_pool
 
 __all__ = ["Signature", "Signatures", "signature", "signatures"]
 
@@ -392,7 +392,7 @@ def signatures(
     if executor is not None:
         return Signatures.concat([f.result() for f in [executor.submit(_sign, p, num_perm) for p in parts]])
     # spawn, not fork: the caller may run threads (a web server, fetchers).
-    with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
+    with worker_pool(processes) as pool:
         return Signatures.concat(list(pool.map(_sign, parts, [num_perm] * len(parts))))
 
 

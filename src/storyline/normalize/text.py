@@ -8,7 +8,9 @@ import unicodedata
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# C0 and C1 control characters (NEL, U+0085, is a line break, below). A C1 control is never
+# text: U+009B is a terminal's CSI, so a title holding one could drive the reader's terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 # Other ways of breaking a line or a paragraph (vertical tab, next line, Unicode line and
 # paragraph separators, form feed as a page break): dropping them would glue words together.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x85\u2028]")
@@ -22,7 +24,7 @@ _ASCII_NON_WORD_TO_SPACE = bytes(byte if byte in _ASCII_WORD_BYTES else 0x20 for
 # What clean_text would change besides spacing: whitespace other than " " and "\n" (tabs,
 # no-break and other Unicode spaces, every other line or paragraph break), invisible and
 # control characters. The ASCII form is the same set within ASCII, and much faster to search.
-_ODD = re.compile(r"[^\S \n]|[\x00-\x08\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff\u00ad]")
+_ODD = re.compile(r"[^\S \n]|[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\u00ad]")
 _ASCII_ODD = bytes([*range(0x0A), *range(0x0B, 0x20), 0x7F])  # deleted by bytes.translate: ~5x a regex search
 
 

@@ -50,14 +50,24 @@ def find_input_files(paths: Iterable[Path]) -> Iterator[Path | InputError]:
 
     A path that does not exist is yielded as an InputError; files of unknown type inside
     folders are skipped silently (a folder of pages usually holds images too), while a
-    file named directly is yielded so that reading it reports its type.
+    file named directly is yielded so that reading it reports its type. A link in a folder
+    to a file outside it is an InputError (not followed); a path named directly is read.
     """
     for path in paths:
         if path.is_dir():
+            root = path.resolve()
             for child in sorted(path.rglob("*")):
                 hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden and _kind_suffix(child) in SUPPORTED_SUFFIXES:
-                    yield child
+                if hidden or _kind_suffix(child) not in SUPPORTED_SUFFIXES or not child.is_file():
+                    continue
+                # A link inside the folder may point anywhere (/etc/passwd became an article once):
+                # only what lies inside the folder given is read from it.
+                target = child.resolve()
+                if not target.is_relative_to(root):
+                    yield InputError(str(child), f"a link to {target}, outside {path}; not followed",
+                                     hint="Import that file by naming it, if you mean to.")
+                    continue
+                yield child
         elif path.is_file():
             yield path
         else:
