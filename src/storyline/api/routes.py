@@ -43,13 +43,14 @@ def storyline_of(request: Request) -> Storyline:
     return request.app.state.storyline
 
 
-def link(request: Request, path: str) -> str:
-    """``path`` as a link: absolute on the ``base_url`` setting, else relative.
+def next_page(request: Request, page: int) -> str:
+    """This address with ``page`` set (other parameters kept): absolute on ``base_url``, else relative.
 
     Never built from the request's Host header, which the client chooses: a link (or a cached
     response holding it) must not point readers at whatever host a request claimed.
     """
-    return storyline_of(request).settings.base_url + path
+    url = request.url.include_query_params(page=page)
+    return storyline_of(request).settings.base_url + url.path + (f"?{url.query}" if url.query else "")
 
 
 @router.get(
@@ -59,7 +60,7 @@ def list_articles(request: Request, page: PageNumber = 1) -> ArticlePage:
     """One page of articles; a page past the last one is empty, with ``next`` null."""
     app = storyline_of(request)
     rows, has_next = app.article_page(page)
-    next_url = link(request, f"/api/articles?page={page + 1}") if has_next else None
+    next_url = next_page(request, page + 1) if has_next else None
     return ArticlePage(
         page=page, page_size=app.settings.page_size, articles=[ArticleSummary.of(a) for a in rows],
         next=next_url,
@@ -83,7 +84,7 @@ def list_stories(request: Request, page: PageNumber = 1) -> StoryPage:
     """One page of stories ranked by outlets, momentum, freshness and diversity; past the last page, empty."""
     app = storyline_of(request)
     cards, has_next = app.top_stories(page)
-    next_url = link(request, f"/api/stories?page={page + 1}") if has_next else None
+    next_url = next_page(request, page + 1) if has_next else None
     return StoryPage(page=page, page_size=app.settings.page_size, stories=[StorySummary.of(c) for c in cards],
                      next=next_url)
 
