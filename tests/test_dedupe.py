@@ -349,7 +349,7 @@ def test_add_batch_finds_what_add_finds_one_by_one() -> None:
     for start in range(0, len(records), 500):  # copies across batches and inside one
         ids = [r["id"] for r in records[start : start + 500]]
         found += batched.add_batch(ids, signed[start : start + 500])
-    assert sum(m is not None for m in expected) > 300
+    assert sum(m is not None for m in expected) > 150
     assert found == expected
     assert [[c.doc_id for c in g] for g in batched.groups()] == [[c.doc_id for c in g] for g in one_by_one.groups()]
 
