@@ -29,9 +29,9 @@ from storyline.evaluate.splits import Part, dedupe_part, incident_split
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTERING = ROOT / "data" / "corpora" / "clustering"
 GRID = {
-    "NEAR_DUPLICATE_JACCARD": (0.4, 0.5, 0.6),
-    "TEASER_CONTAINMENT": (0.4, 0.5, 0.6),
-    "TEASER_OPENING_JACCARD": (0.4, 0.5, 0.6),
+    "NEAR_DUPLICATE_JACCARD": (0.5, 0.6, 0.7, 0.8, 0.9),
+    "TEASER_CONTAINMENT": (0.4, 0.5, 0.6, 0.7, 0.8),
+    "TEASER_OPENING_JACCARD": (0.3, 0.4, 0.5, 0.6),
 }
 BASELINE_GRID = tuple(round(0.3 + 0.05 * i, 2) for i in range(14))  # 0.30 ... 0.95
 
@@ -45,7 +45,7 @@ def part_records(part: Part) -> list[dict]:
 
 def _line(s: Scores) -> str:
     return f"P={s.precision:.4f} R={s.recall:.4f} original={s.original:.4f} (declared {s.declared}, " \
-           f"true copies {s.true_copies}, groups {s.groups})"
+           f"false {s.false_pairs}, true copies {s.true_copies}, missed {s.missed}, groups {s.groups})"
 
 
 def _baseline(records: list[dict], threshold: float) -> Scores:

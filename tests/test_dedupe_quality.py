@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from storyline.evaluate.duplicates import score_dedupe
+from storyline.evaluate.duplicates import (
+    CONTAINMENT_BASELINE_THRESHOLD,
+    containment_baseline,
+    score_dedupe,
+    score_outcomes,
+)
 from storyline.evaluate.splits import dedupe_part, incident_split
 from tests.conftest import CORPORA
 
@@ -50,6 +55,40 @@ def test_dedupe_scores_on_the_gate_part_are_at_or_above_their_floors(gate: list[
     for metric, value in (("precision", s.precision), ("recall", s.recall), ("original", s.original)):
         floor = FLOORS[f"dedupe_gate_{metric}"]["value"]
         assert value >= floor, f"duplicate {metric} on the gate part {value:.4f} < floor {floor}"
+
+
+@pytest.mark.timeout(300)
+def test_storyline_is_level_with_the_containment_baseline_on_the_gate_part(gate: list[dict]) -> None:
+    """The peer the issue names: a plain containment rule over 5-word shingles, exact sets, its
+    threshold tuned on the fit part. Storyline keeps sketches (1.6 KB a text) instead of every
+    shingle; it must declare no more false pairs and miss at most 0.5% more of the true copies."""
+    ours = score_dedupe(gate)
+    baseline = score_outcomes(gate, containment_baseline(gate))
+    print(f"\ndedupe gate: storyline P={ours.precision:.4f} R={ours.recall:.4f} (false {ours.false_pairs}, "
+          f"missed {ours.missed}); containment >= {CONTAINMENT_BASELINE_THRESHOLD} P={baseline.precision:.4f} "
+          f"R={baseline.recall:.4f} (false {baseline.false_pairs}, missed {baseline.missed})")
+    assert ours.false_pairs <= baseline.false_pairs
+    assert ours.missed <= baseline.missed + 0.005 * ours.true_copies
+
+
+def test_containment_baseline_follows_its_rule() -> None:
+    body = " ".join(f"w{i}" for i in range(100))
+    records = [
+        {"id": "a", "text": body, "group": "a"},
+        {"id": "b", "text": " ".join(body.split()[:30]) + " tail words here", "group": "a"},  # contained
+        {"id": "c", "text": " ".join(body.split()[:12] + [f"x{i}" for i in range(40)]), "group": "c"},  # 8 of 29
+        {"id": "d", "text": body.upper(), "group": "a"},  # the same words
+        {"id": "e", "text": "", "group": "e"},
+        {"id": "f", "text": "", "group": "f"},  # no words: never a copy by the rule
+    ]
+    outcomes = {o.id: o for o in containment_baseline(records, 0.45)}
+    assert outcomes["b"].duplicate_of == "a"
+    assert outcomes["c"].duplicate_of is None
+    assert outcomes["d"].duplicate_of == "a"
+    assert outcomes["e"].duplicate_of is None
+    assert outcomes["f"].duplicate_of is None
+    assert outcomes["b"].syndication_group == outcomes["d"].syndication_group == "a"
+    assert score_outcomes(records, list(outcomes.values())).precision == 1.0
 
 
 def test_set_has_hard_non_duplicates_and_every_kind_of_copy(records: list[dict], gate: list[dict]) -> None:

@@ -48,6 +48,8 @@ class Scores:
     declared: int
     true_copies: int
     groups: int
+    false_pairs: int = 0  # declared duplicates of a record of another group
+    missed: int = 0  # true copies not declared a duplicate of a record of their group
 
 
 def score_dedupe(records: list[dict[str, Any]]) -> Scores:
@@ -138,4 +140,6 @@ def score_outcomes(records: list[dict[str, Any]], outcomes: list[DedupeOutcome])
         declared=declared,
         true_copies=true_copies,
         groups=len(groups),
+        false_pairs=declared - correct,
+        missed=true_copies - found,
     )
