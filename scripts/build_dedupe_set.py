@@ -1,16 +1,29 @@
 """Build data/quality/dedupe.jsonl: a labelled set of copies and hard non-duplicates.
 
-Originals are real news texts from data/corpora (Wikinews, ECB+, GVC). Copies are made from
-them the way outlets republish: boilerplate above and below, feed teasers, rewritten
-headlines, dropped or reordered paragraphs, other datelines, agency credits, "Read more"
-lines. Hard non-duplicates come free: ECB+ subtopics and GVC incidents hold several different
-reports of one event, and every one of them is in the set as its own original.
+Originals are real news texts from data/corpora (Wikinews, ECB+, GVC, and the gun-violence
+pool's reports of shootings several outlets covered). Copies are made from them the way
+outlets republish: boilerplate above and below, feed teasers, rewritten headlines (in the
+title, and for pool copies often as the text's first line), dropped or reordered paragraphs,
+other datelines, agency credits, "Read more" lines. Hard non-duplicates come free: ECB+
+subtopics and gun-violence incidents hold several different reports of one event, and every
+one of them is in the set as its own original.
 
-Each record: {id, text, title, outlet, credits, published, group, event}; ``group`` is the id of
+The hard cases of issue 13, made from the corpora with their own random streams (so the
+records built before them are unchanged):
+
+- teasers of long reports: 90-120 words of most 500-1,200-word reports, as feeds cut them
+  (``make_long_teaser``), 40% of them starting at the page's second or third paragraph;
+- shared police statements: in most incidents two outlets reported, one pool report carries
+  the other's police statement or release (``share_statements``): different reports that
+  share a passage, the false pairs containment rules make.
+
+Each record: {id, text, title, outlet, credits, published, group, event, made}; ``group`` is the id of
 the original the record copies (its own id for an original); ``event`` is the event it reports
-(``ecb-<subtopic>``, ``gvc-<incident>``, or ``wiki-<year>-<n>`` for a Wikinews article), which
-``storyline.evaluate.splits.dedupe_part`` cuts into the part thresholds are tuned on and the
-part only the gate scores. Originals of the shared corpora that
+(``ecb-<subtopic>``, ``gvc-<incident>`` for the GVC file's and the pool's reports, or
+``wiki-<year>-<n>`` for a Wikinews article), which ``storyline.evaluate.splits.dedupe_part``
+cuts into the part thresholds are tuned on and the part only the gate scores; ``made`` says
+how a copy was made (``edits``) and which report's statement an original carries
+(``statement_from``). Originals of the shared corpora that
 are themselves copies of one another (the same wire story in two outlets) are found by exact
 shingle containment and labelled as one group. Records are written in a shuffled, fixed order
 (seed below): copies may come before their original, as they do in a feed reader.
@@ -175,7 +188,9 @@ def label_real_copies(docs: list[Doc]) -> tuple[int, set[str]]:
 
     Two reports of one event are copies when >= 80% of the shorter one's 5-word shingles are
     in the other. Between 25% and 80% one is a partial rewrite of the other: neither a clean
-    copy nor a different report, so the later one is left out of the set.
+    copy nor a different report, so the later one is left out of the set; so is a pool report
+    sharing 25% with a text under 36 shingles (a caption or brief inside a longer report) or
+    with a report of another group than the one it copies.
     """
     by_event: dict[str, list[Doc]] = {}
     for doc in docs:
@@ -188,9 +203,16 @@ def label_real_copies(docs: list[Doc]) -> tuple[int, set[str]]:
         for i, a in enumerate(members):
             for b in members[i + 1 :]:
                 small = min(len(sets[a.id]), len(sets[b.id]))
-                if small < 36 or b.group != b.id:
+                if not small:
                     continue
                 shared = len(sets[a.id] & sets[b.id]) / small
+                # A pool report sharing a quarter with a text too short to call a copy, or with
+                # a text of another group than the one it copies, is left out too. (Only the
+                # pool's: the older corpora's part of the set is kept as first built.)
+                if small < 36 or b.group != b.id:
+                    if b.corpus == "pool" and shared >= 0.25 and a.group != b.group:
+                        ambiguous.add(b.id)
+                    continue
                 if shared >= 0.8:
                     b.group = a.group
                     b.published = max(b.published, a.published + timedelta(minutes=30))
@@ -282,9 +304,322 @@ def make_copy(doc: Doc, n: int, rng: random.Random, agency: str | None, agency_c
     )
 
 
+# --- The hard cases (the gun-violence pool, police statements, teasers of long reports) --------
+
+
+def load_pool(shared: Path, gvc_ids: set[str]) -> list[Doc]:
+    """The pool's reports of shootings reported more than once, and its long reports, as originals.
+
+    Reports already in the set from the GVC file are not repeated. Their event is their
+    incident (``gvc-<incident>``, as the GVC file's): reports of one shooting by several outlets
+    are the hard non-duplicates, and the incident split puts them on one side. Long reports
+    (``TEASER_SOURCE_WORDS``) of other shootings are kept too: feeds cut teasers of them.
+    """
+    rng = random.Random(f"{SEED}:pool")
+    rows = [json.loads(line) for line in (shared / "clustering" / "gva-pool-train.jsonl").open(encoding="utf-8")]
+    reports: dict[str, int] = {}
+    for rec in rows:
+        reports[rec["incident_id"]] = reports.get(rec["incident_id"], 0) + 1
+    docs: list[Doc] = []
+    for rec in rows:
+        paragraphs = _paragraphs(rec["text"])
+        if f"gvc-{rec['doc_id'][:12]}" in gvc_ids or not paragraphs:
+            continue
+        when = datetime.fromisoformat(rec["date"]).replace(tzinfo=UTC) + timedelta(minutes=rng.randint(360, 1200))
+        if reports[rec["incident_id"]] < 2 and _words(rec["text"]) < TEASER_SOURCE_WORDS[0]:
+            continue
+        docs.append(Doc(f"pool-{rec['doc_id'][:12]}", rec["title"] or "", paragraphs, rec["source"], when, "pool",
+                        f"gvc-{rec['incident_id']}"))
+    return docs
+
+
+def cross_event_overlaps(docs: list[Doc], pool: list[Doc]) -> set[str]:
+    """Pool reports sharing half of the shorter text with a text of *another* event: failed
+    scrapes (a site's notification or cookie template, a page of another story) and round-ups
+    carrying another shooting's report. Neither a copy nor a different report: left out.
+    """
+    owners: dict[tuple[str, ...], set[str]] = {}
+    event_of = {d.id: d.event for d in docs + pool}
+    sizes = {d.id: len(_shingles(d.text)) for d in docs + pool}
+    for d in docs + pool:
+        for s in _shingles(d.text):
+            owners.setdefault(s, set()).add(d.id)
+    left_out: set[str] = set()
+    for d in pool:
+        shared: dict[str, int] = {}
+        for s in _shingles(d.text):
+            for other in owners[s]:
+                if event_of[other] != d.event:
+                    shared[other] = shared.get(other, 0) + 1
+        if any(n >= 0.5 * min(sizes[d.id], sizes[other]) for other, n in shared.items()):
+            left_out.add(d.id)
+    return left_out
+
+
+def _containment(a: str, b: str) -> float:
+    sa, sb = _shingles(a), _shingles(b)
+    return len(sa & sb) / min(len(sa), len(sb)) if sa and sb else 0.0
+
+
+# A police statement: a paragraph quoting someone (6+ words in quotation marks) with words that
+# attribute it to police or officials; a release: a paragraph of officials' words reported
+# without quotation marks ("according to the sheriff's office, deputies ...").
+_QUOTED = re.compile(r'["\u201c]([^"\u201c\u201d]{20,}?)["\u201d]')
+_OFFICIAL = re.compile(
+    r"\b(police|sheriff|officers?|deputies|detectives?|investigators|chief|sgt|lt|spokes(?:man|woman|person)|"
+    r"department|authorities|officials|statement|release|prosecutors?|coroner)\b",
+    re.IGNORECASE,
+)
+_REPORTED = re.compile(r"\b(said|says|say|according to|told)\b", re.IGNORECASE)
+STATEMENT_SHARE = 0.8  # of incidents reported by two outlets: one report carries the other's police statement
+WHO = ("Police", "The sheriff's office", "The police department", "A police spokesman", "Investigators",
+       "A police spokeswoman", "Authorities")
+
+
+def _quoted(paragraph: str) -> bool:
+    return 15 <= _words(paragraph) <= 120 and bool(_OFFICIAL.search(paragraph)) and any(
+        _words(q) >= 6 for q in _QUOTED.findall(paragraph))
+
+
+def _release(paragraph: str) -> bool:
+    return (15 <= _words(paragraph) <= 80 and bool(_OFFICIAL.search(paragraph)) and bool(_REPORTED.search(paragraph))
+            and not _QUOTED.search(paragraph))
+
+
+def _attributed(quote: str, rng: random.Random) -> str:
+    who = rng.choice(WHO)
+    lower = who[0].lower() + who[1:] if who.startswith(("The ", "A ")) else who
+    return rng.choice((
+        f'"{quote}" {lower} said in a statement.',
+        f'In a statement, {lower} said: "{quote}"',
+        f'{who} released a statement: "{quote}"',
+        f'"{quote}" the statement said.',
+    ))
+
+
+def share_statements(docs: list[Doc], rng: random.Random) -> dict[str, int]:
+    """In most incidents reported by two outlets, a pool report carries the other's police statement.
+
+    Outlets quote the same statement or paste the same release: the donor's statement
+    paragraph verbatim, or its quoted words under an attribution of the recipient's own, or
+    (a quarter) a release paragraph reported without quotation marks; with the paragraphs after
+    it that are statements or releases too, up to three; inserted after the recipient's lead.
+    The two stay different reports (different groups). Only reports sharing under 25% of the
+    shorter one's shingles before are paired, and the statement is at most half of the
+    donor's text and of the recipient's (each keeps as many words of its own).
+    """
+    by_event: dict[str, list[Doc]] = {}
+    for d in docs:
+        if d.corpus in ("gvc", "pool") and d.group == d.id:
+            by_event.setdefault(d.event, []).append(d)
+    counts = {"quoted": 0, "attributed": 0, "release": 0}
+    shares: list[float] = []
+    for event in sorted(by_event):
+        members = by_event[event]
+        if len({d.outlet for d in members}) < 2 or rng.random() >= STATEMENT_SHARE:
+            continue
+        # A quarter releases, the rest quotes; an incident without reports for the kind drawn has none.
+        test = _release if rng.random() < 0.25 else _quoted
+        pairs = [(a, b) for a in members if any(map(test, a.paragraphs)) for b in members
+                 if b.corpus == "pool" and a.outlet != b.outlet and _containment(a.text, b.text) < 0.25]
+        if not pairs:
+            continue
+        kind = "release" if test is _release else rng.choice(("quoted", "attributed"))
+        a, b = rng.choice(pairs)
+        first = rng.choice([i for i, p in enumerate(a.paragraphs) if test(p)])
+        taken = [first]
+        while (len(taken) < 3 and taken[-1] + 1 < len(a.paragraphs) and rng.random() < 0.6
+               and (_quoted(a.paragraphs[taken[-1] + 1]) or _release(a.paragraphs[taken[-1] + 1]))):
+            taken.append(taken[-1] + 1)
+        inserted = [a.paragraphs[i] for i in taken]
+        if kind == "attributed":
+            inserted = [_attributed(" ".join(q.strip() for q in _QUOTED.findall(p)), rng) if _quoted(p) else p
+                        for p in inserted]
+        elif kind == "release":
+            lead_in = rng.choice(("In a news release, ", "According to a release, ", ""))
+            if lead_in and not inserted[0].startswith("According"):
+                first_word, _, rest = inserted[0].partition(" ")
+                inserted[0] = lead_in + (first_word.lower() if first_word in ("The", "A") else first_word) + " " + rest
+        # Each stays a report of its own: the statement is at most half of either text.
+        if 2 * _words(" ".join(inserted)) > min(_words(a.text), _words(b.text) + _words(" ".join(inserted))):
+            continue
+        # A third of the recipients open with the statement, as briefs built on a release do.
+        at = 0 if rng.random() < 1 / 3 else rng.randint(_lead_end(b.paragraphs), len(b.paragraphs))
+        b.paragraphs[at:at] = inserted
+        b.extra |= {"statement_from": a.id, "statement": kind, "statement_first": at == 0}
+        shares.append(_containment(a.text, b.text))
+        counts[kind] += 1
+    shares.sort()
+    return {"statement_pairs": len(shares), **{f"statement_pairs_{k}": v for k, v in counts.items()},
+            "statement_pairs_share_median_pct": round(100 * shares[len(shares) // 2]) if shares else 0,
+            "statement_pairs_share_ge_40pct": sum(1 for x in shares if x >= 0.4)}
+
+
+class _Others:
+    """Which originals hold a text's shingles: a copy mostly found in another group's original is
+    as much a copy of that one (a lead two reports share), so it is not made."""
+
+    def __init__(self, docs: list[Doc]) -> None:
+        self._groups: dict[tuple[str, ...], set[str]] = {}
+        for d in docs:
+            for s in _shingles(d.text):
+                self._groups.setdefault(s, set()).add(d.group)
+
+    def ambiguous(self, copy: Doc) -> bool:
+        mine = _shingles(copy.text)
+        shared: dict[str, int] = {}
+        for s in mine:
+            for group in self._groups.get(s, ()):
+                if group != copy.group:
+                    shared[group] = shared.get(group, 0) + 1
+        return bool(mine) and max(shared.values(), default=0) >= 0.5 * len(mine)
+
+
+def _rewritten_headline(doc: Doc, others: list[Doc], rng: random.Random) -> str:
+    """Another outlet's headline of the same event, else the original's, edited."""
+    titles = [o.title for o in others if o.title and o.title != doc.title]
+    if titles and rng.random() < 0.6:
+        return rng.choice(sorted(titles))
+    words = doc.title.split()
+    if len(words) > 6 and rng.random() < 0.5:
+        words = words[: rng.randint(4, len(words) - 2)]
+    return rng.choice(("UPDATE: ", "Police: ", "", "WATCH: ")) + " ".join(words)
+
+
+POOL_COPY_SHARE = 0.35
+
+
+def pool_copies(docs: list[Doc], records: list[Doc], rng: random.Random) -> dict[str, int]:
+    """Copies of pool reports, edited as ``make_copy`` edits; some open with a rewritten headline line."""
+    by_event: dict[str, list[Doc]] = {}
+    for d in docs:
+        by_event.setdefault(d.event, []).append(d)
+    made = headlines = left_out = 0
+    others = _Others(docs)
+    for doc in docs:
+        if doc.corpus != "pool" or doc.group != doc.id:
+            continue
+        if not MIN_COPY_SOURCE_WORDS <= _words(doc.text) <= MAX_COPY_SOURCE_WORDS or rng.random() >= POOL_COPY_SHARE:
+            continue
+        for n in range(1, rng.randint(1, 2) + 1):
+            copy = make_copy(doc, n, rng, None, False)
+            if copy is None:
+                continue
+            if rng.random() < 0.4:  # the page's own headline, rewritten, as the text's first line
+                copy.title = _rewritten_headline(doc, by_event[doc.event], rng)
+                copy.paragraphs.insert(0, copy.title)
+                copy.extra["edits"].append("headline")
+            if others.ambiguous(copy):
+                left_out += 1
+                continue
+            headlines += "headline" in copy.extra["edits"]
+            records.append(copy)
+            made += 1
+    return {"pool_copies": made, "pool_copies_with_headline_line": headlines,
+            "pool_copies_ambiguous_left_out": left_out}
+
+
+TEASER_SOURCE_WORDS = (500, 1200)
+TEASER_WORDS = (90, 120)
+TEASER_SHARE = 0.8
+_SENTENCE_END = re.compile(r"[.!?][\"\u201d\u2019']?(?=\s)")
+BYLINES = ("By Staff Reporter", "By {outlet} Staff", "By Associated Press", "By Web Staff")
+
+
+def _cut(text: str, target: int, rng: random.Random) -> str:
+    """``text`` cut after about ``target`` words: at the sentence end nearest, else mid-sentence with an ellipsis."""
+    ends = [m.end() for m in _WORD.finditer(text)]
+    if len(ends) <= target:
+        return text
+    at = ends[target - 1]
+    if rng.random() < 0.5:
+        stops = [m.end() for m in _SENTENCE_END.finditer(text)]
+        near = [e for e in stops if TEASER_WORDS[0] <= _words(text[:e]) <= TEASER_WORDS[1]]
+        if near:
+            return text[: min(near, key=lambda e: abs(e - at))]
+    return text[:at] + rng.choice(("\u2026", "...", " [\u2026]", " ..."))
+
+
+def make_long_teaser(doc: Doc, rng: random.Random, others: list[Doc]) -> Doc:
+    """A feed teaser of 90-120 words of a long report, as feeds and aggregators cut them.
+
+    The report's opening (sometimes from its second or third paragraph: see below),
+    kept in paragraphs or run into one, cut at a sentence end or mid-sentence; sometimes a
+    headline, byline or dateline line first; a "Read more" / "The post ... appeared first on"
+    line last, or nothing.
+    """
+    outlet = rng.choice(REPUBLISHERS)
+    paragraphs = list(doc.paragraphs)
+    # Where the feed's text starts: a page's extracted text often opens with lines the feed
+    # does not carry (photo captions, headline and standfirst lines, "Related coverage" links,
+    # video text; real ones in the corpora look like that), so 40% of teasers start at the
+    # page's second or third paragraph.
+    skipped = rng.choices((0, 1, 2), weights=(60, 25, 15))[0]
+    while skipped and _words(" ".join(paragraphs[skipped:])) < 2 * TEASER_WORDS[1]:
+        skipped -= 1
+    target = rng.randint(*TEASER_WORDS)
+    body: list[str] = []
+    for paragraph in paragraphs[skipped:]:
+        body.append(paragraph)
+        if _words(" ".join(body)) >= target:
+            break
+    joined = rng.random() < 0.5  # a feed's description is often one block of text
+    text = _cut((" " if joined else "\n\n").join(body), target, rng)
+    teaser = [text] if joined else _paragraphs(text)
+    edits = ["teaser-long"] + (["joined"] if joined else []) + (["top-lines-skipped"] if skipped else [])
+    first = rng.random()
+    title = doc.title
+    if first < 0.2:
+        title = _rewritten_headline(doc, others, rng)
+        teaser.insert(0, title)
+        edits.append("headline")
+    elif first < 0.35:
+        teaser.insert(0, rng.choice(BYLINES).format(outlet=outlet))
+    elif first < 0.5:
+        teaser[0] = f"{rng.choice(PLACES)} \u2014 {teaser[0]}"
+    last = rng.random()
+    if last < 0.25:
+        teaser.append(rng.choice(("Read more", "Continue reading", "Read the full story")))
+    elif last < 0.45:
+        teaser.append(f"The post {doc.title} appeared first on {outlet}.")
+    elif last < 0.6:
+        teaser[-1] += " Read more \u00bb"
+    delay = timedelta(minutes=rng.randint(-60, 600))
+    return Doc(f"{doc.id}-teaser", title, teaser, outlet, doc.published + delay, doc.corpus, doc.event, (),
+               doc.group, {"edits": edits})
+
+
+def long_teasers(docs: list[Doc], records: list[Doc], rng: random.Random) -> dict[str, int]:
+    """A 90-120-word teaser of most long reports (500-1,200 words), of every corpus."""
+    by_event: dict[str, list[Doc]] = {}
+    for d in docs:
+        by_event.setdefault(d.event, []).append(d)
+    made = left_out = 0
+    others = _Others(docs)
+    for doc in docs:
+        if doc.group != doc.id or not TEASER_SOURCE_WORDS[0] <= _words(doc.text) <= TEASER_SOURCE_WORDS[1]:
+            continue
+        if rng.random() >= TEASER_SHARE:
+            continue
+        teaser = make_long_teaser(doc, rng, by_event[doc.event])
+        if others.ambiguous(teaser):
+            left_out += 1
+            continue
+        records.append(teaser)
+        made += 1
+    return {"long_teasers": made, "long_teasers_ambiguous_left_out": left_out}
+
+
 def build(shared: Path) -> tuple[list[Doc], dict[str, int]]:
     rng = random.Random(SEED)
     docs = load(shared, rng)
+    # The gun-violence pool's reports come after the other corpora's, with their own random
+    # streams, so the records built before the pool was added are unchanged (same bytes).
+    pool = load_pool(shared, {d.id for d in docs if d.corpus == "gvc"})
+    scrapes = cross_event_overlaps(docs, pool)
+    pool = [d for d in pool if d.id not in scrapes]
+    old_ids = {d.id for d in docs}
+    docs += pool
     merged, ambiguous = label_real_copies(docs)
     docs = [d for d in docs if d.id not in ambiguous]
     kept = {d.id for d in docs}
@@ -293,8 +628,11 @@ def build(shared: Path) -> tuple[list[Doc], dict[str, int]]:
         if d.group not in kept:
             d.group = new_root.setdefault(d.group, d.id)
     records = list(docs)
-    stats = {"originals": len(docs), "real_copies_in_corpora": merged, "partial_rewrites_left_out": len(ambiguous)}
-    for doc in docs:
+    old_docs = [d for d in docs if d.corpus != "pool"]
+    stats = {"originals": len(docs), "real_copies_in_corpora": merged, "partial_rewrites_left_out": len(ambiguous),
+             "pool_originals": len(docs) - len(old_docs), "pool_cross_event_overlaps_left_out": len(scrapes),
+             "pool_partial_rewrites_left_out": len(ambiguous - old_ids)}
+    for doc in old_docs:
         if doc.group != doc.id or not MIN_COPY_SOURCE_WORDS <= _words(doc.text) <= MAX_COPY_SOURCE_WORDS:
             continue
         if rng.random() >= COPY_SHARE[doc.corpus]:
@@ -310,7 +648,11 @@ def build(shared: Path) -> tuple[list[Doc], dict[str, int]]:
             if agency_copy:
                 doc.outlet = AGENCIES[agency][0]
                 doc.paragraphs[0] = f"{rng.choice(PLACES)} {AGENCIES[agency][1]} - {doc.paragraphs[0]}"
-    rng.shuffle(records)
+    stats["copies_before_pool"] = len(records) - len(docs)
+    stats |= share_statements(docs, random.Random(f"{SEED}:statements"))
+    stats |= pool_copies(docs, records, random.Random(f"{SEED}:pool-copies"))
+    stats |= long_teasers(docs, records, random.Random(f"{SEED}:teasers"))
+    random.Random(f"{SEED}:order").shuffle(records)
     stats["copies_made"] = len(records) - len(docs)
     stats["records"] = len(records)
     return records, stats
@@ -335,6 +677,7 @@ def main(argv: list[str] | None = None) -> int:
                 "published": d.published.isoformat(),
                 "group": d.group,
                 "event": d.event,
+                "made": d.extra,  # how a copy was made ("edits"), whose statement an original carries
             }
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(json.dumps(stats | {"bytes": args.out.stat().st_size}), file=sys.stderr)

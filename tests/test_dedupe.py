@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import random
 import re
@@ -114,6 +115,50 @@ def test_teaser_and_full_text_are_copies_in_either_order() -> None:
     assert match is not None
     assert match.doc_id == "teaser"
     assert [c.partial for c in index.group("full")] == [True, False]
+
+
+def test_teaser_of_a_page_opening_with_lines_the_feed_lacks_is_a_copy_in_either_order() -> None:
+    # The page's extracted text opens with a photo caption and a standfirst the feed does not
+    # carry; the feed's 100-word teaser starts at the page's third paragraph and is run into one
+    # block. Its Jaccard with the 800-word page is about 0.1 and its opening is not the page's:
+    # only the page's windows find it.
+    body = _article(21, paragraphs=16)
+    page = _text([" ".join(_article(22, paragraphs=1, words=30)), " ".join(_article(23, paragraphs=1, words=25)),
+                  *body])
+    teaser = " ".join(body[:2]) + " […]"
+    for first, second in (("page", "teaser"), ("teaser", "page")):
+        index = DuplicateIndex()
+        index.add(first, page if first == "page" else teaser)
+        match = index.add(second, page if second == "page" else teaser)
+        assert match is not None, f"{second} after {first}"
+        assert match.rule == "teaser"
+        assert match.containment > 0.8
+        assert [c.partial for c in index.group("page")] == ([False, True] if first == "page" else [True, False])
+
+
+def test_different_reports_sharing_a_police_statement_are_not_copies() -> None:
+    # Two outlets' reports of one shooting quote the same statement (a quarter of the brief); the
+    # brief opens with it, the other report has it as its second paragraph (a window). (A
+    # statement of 40% or more of the shorter text passes TEASER_CONTAINMENT: docs/copies.md.)
+    statement = [f'"{p}" police said in a statement.' for p in _article(31, paragraphs=2, words=25)]
+    report = _text([_article(32, paragraphs=1)[0], *statement, *_article(33, paragraphs=6)])
+    brief = _text([*statement, *_article(34, paragraphs=4, words=45)])
+    for order in ((report, brief), (brief, report)):
+        index = DuplicateIndex()
+        index.add("first", order[0])
+        assert index.add("second", order[1]) is None
+
+
+@pytest.mark.timeout(120)  # a hang guard
+def test_texts_sharing_template_paragraphs_are_not_copies_and_stay_cheap() -> None:
+    # 2,000 pages of one site: the same two template paragraphs (video notice, newsletter
+    # blurb) open every text, so their openings and windows all share bands.
+    template = [" ".join(_article(41, paragraphs=1, words=20)), " ".join(_article(42, paragraphs=1, words=25))]
+    texts = [_text([*template, *_article(1000 + i, paragraphs=6)]) for i in range(2000)]
+    index = DuplicateIndex()
+    found = index.add_batch([str(i) for i in range(len(texts))], dedupe.signatures(texts))
+    assert found == [None] * len(texts)
+    assert index.add("copy", texts[1234] + "\n\nRead more") is not None
 
 
 def test_short_texts_are_never_duplicates_by_content() -> None:
@@ -256,7 +301,7 @@ def _polynomial(values: list[int] | bytes) -> int:
     return h
 
 
-def _reference_signature(text: str) -> tuple[np.ndarray, np.ndarray, int, int]:
+def _reference_signature(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """The signature as the module docstring defines it, for one text, with ``re`` and Python ints."""
     lowered = text.lower()
     unspaced = bool(_NO_SPACE.search(lowered)) and (
@@ -270,16 +315,22 @@ def _reference_signature(text: str) -> tuple[np.ndarray, np.ndarray, int, int]:
     size = 4 if unspaced else 5
     units = sum(map(len, paragraphs))
     shingles = [_mix(_polynomial(p[i : i + size])) for p in paragraphs for i in range(len(p) - size + 1)]
+    # Where the paragraphs with shingles start among the shingles: windows open at the 2nd and 3rd.
+    starts = list(itertools.accumulate([max(0, len(p) - size + 1) for p in paragraphs if len(p) >= size],
+                                       initial=0))[1:3]
     if not shingles and units:  # no paragraph of a shingle's length: the text hashed whole
         shingles = [_mix(_polynomial([h for p in paragraphs for h in p]))]
     words = int(units / 2.5) if unspaced else units
+    windows = np.full((2, 64), 0xFFFFFFFF, np.uint32)
     if not shingles:
-        return np.full(128, 0xFFFFFFFF, np.uint32), np.full((4, 64), 0xFFFFFFFF, np.uint32), words, 0
+        return np.full(128, 0xFFFFFFFF, np.uint32), np.full((4, 64), 0xFFFFFFFF, np.uint32), windows, words, 0
     a, b = importlib.import_module("storyline.dedupe.signature")._permutations(128)
     top = (np.array(shingles, dtype=np.uint64) >> np.uint64(32)).astype(np.uint32)
     permuted = a * top[:, None] + b
     openings = np.stack([permuted[:checkpoint, :64].min(axis=0) for checkpoint in (40, 80, 160, 320)])
-    return permuted.min(axis=0), openings, words, len({h >> 12 for h in shingles})
+    for k, start in enumerate(s for s in starts if s < len(shingles)):
+        windows[k] = permuted[start : start + 40, :64].min(axis=0)
+    return permuted.min(axis=0), openings, windows, words, len({h >> 12 for h in shingles})
 
 
 def _random_text(rng: random.Random) -> str:
@@ -303,15 +354,16 @@ def test_signatures_follow_their_definition() -> None:
     texts = [*ODD_TEXTS, *(r["text"] for r in _labelled(150)), *(_random_text(rng) for _ in range(300))]
     batch = dedupe.signatures(texts)
     for i, text in enumerate(texts):
-        values, openings, words, shingles = _reference_signature(text)
+        values, openings, windows, words, shingles = _reference_signature(text)
         assert np.array_equal(batch[i].values, values), text[:60]
         assert np.array_equal(batch[i].openings, openings), text[:60]
+        assert np.array_equal(batch[i].windows, windows), text[:60]
         assert (batch[i].words, batch[i].shingles) == (words, shingles), text[:60]
 
 
 def _same(a: dedupe.Signature, b: dedupe.Signature) -> bool:
     return (np.array_equal(a.values, b.values) and np.array_equal(a.openings, b.openings)
-            and (a.words, a.shingles) == (b.words, b.shingles))
+            and np.array_equal(a.windows, b.windows) and (a.words, a.shingles) == (b.words, b.shingles))
 
 
 def test_signatures_of_a_batch_are_the_signatures_one_by_one() -> None:
@@ -326,7 +378,7 @@ def test_signatures_of_a_batch_are_the_signatures_one_by_one() -> None:
     assert all(_same(halves[k], batch[i]) for k, i in enumerate(order))
     # Single signatures (as a worker sends them) stacked back into a batch are that batch.
     stacked = dedupe.Signatures.stack([batch[i] for i in range(len(batch))])
-    for name in ("values", "openings", "words", "shingles"):
+    for name in ("values", "openings", "windows", "words", "shingles"):
         assert np.array_equal(getattr(stacked, name), getattr(batch, name)), name
         assert getattr(stacked, name).dtype == getattr(batch, name).dtype, name
 
@@ -349,7 +401,7 @@ def test_add_batch_finds_what_add_finds_one_by_one() -> None:
     for start in range(0, len(records), 500):  # copies across batches and inside one
         ids = [r["id"] for r in records[start : start + 500]]
         found += batched.add_batch(ids, signed[start : start + 500])
-    assert sum(m is not None for m in expected) > 300
+    assert sum(m is not None for m in expected) > 150
     assert found == expected
     assert [[c.doc_id for c in g] for g in batched.groups()] == [[c.doc_id for c in g] for g in one_by_one.groups()]
 
@@ -386,7 +438,7 @@ def test_add_batch_refuses_repeated_ids_and_mismatched_lengths_without_adding() 
 
 
 def test_copies_are_found_after_the_band_table_grows_and_a_text_takes_under_2_kb() -> None:
-    # 6,000 banded texts (48 entries each) outgrow the band table's first slots and relink them.
+    # 6,000 banded texts (80 entries each) outgrow the band table's first slots and relink them.
     texts = [" ".join(f"w{seed}x{k}" for k in range(60)) for seed in range(6000)]
     signed = dedupe.signatures(texts)
     index = DuplicateIndex()

@@ -1,10 +1,14 @@
 """LSH bands: which earlier texts share a band of a new text's signature, for a million texts.
 
 Each text has ``BANDS`` 32-bit band keys (``FULL_BANDS`` over its whole signature,
-``LEAD_BANDS`` over its opening's). The table is a chained hash table in numpy arrays rather
-than a dict of lists: entry ``e = position * BANDS + band`` keeps its key and the entry added
-before it in the same slot, and each slot keeps its newest entry. That is 8 bytes per entry,
-384 bytes a text, and a batch of texts is linked and looked up with a handful of numpy calls.
+``LEAD_BANDS`` over its opening's, ``WINDOW_BANDS`` over each of its windows', the first lead
+bands' rows, so a window meets an opening: a teaser's opening finds the page paragraph it
+starts at). Key 0 is no band (a window the text does not have): never linked, never looked up
+(a real key is 0 once in 2**32, and then that one band is lost). The table is a chained hash
+table in numpy arrays rather than a dict of lists: entry ``e = position * BANDS + band`` keeps
+its key and the entry added before it in the same slot, and each slot keeps its newest entry.
+That is 8 bytes per entry, 640 bytes a text, and a batch of texts is linked and looked up with
+a handful of numpy calls.
 (The dict of lists this replaced, with a signature object per text, took 10.5 KB a text: a
 million texts would not fit in 2 GB.)
 """
@@ -19,7 +23,7 @@ from storyline.dedupe import thresholds as t
 
 __all__ = ["BANDS", "BandTable", "band_keys", "grown"]
 
-BANDS = t.FULL_BANDS + t.LEAD_BANDS
+BANDS = t.FULL_BANDS + t.LEAD_BANDS + t.WINDOWS * t.WINDOW_BANDS
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 _BAND_SALT = np.uint64(0x632BE59BD9B4E019)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -44,22 +48,29 @@ def _keys(values: np.ndarray, bands: int, rows: int, salt: int) -> np.ndarray:
     return (keys >> np.uint64(32)).astype(np.uint32)
 
 
-def band_keys(values: np.ndarray, openings: np.ndarray) -> np.ndarray:
-    """(texts, BANDS) uint32 band keys of signatures: whole-text bands, then opening bands.
+def band_keys(values: np.ndarray, openings: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """(texts, BANDS) uint32 band keys of signatures: whole-text bands, opening bands, window bands.
 
     A text shorter than the first opening is its own opening, so a teaser and its full text
-    meet in the opening bands whichever arrives first.
+    meet in the opening bands whichever arrives first; a window's bands are keyed as the
+    opening's, so a teaser also meets the page whose second or third paragraph it starts at.
     """
     full = _keys(values, t.FULL_BANDS, t.FULL_ROWS, salt=1)
     lead = _keys(openings[:, 0, :], t.LEAD_BANDS, t.LEAD_ROWS, salt=2)
-    return np.concatenate([full, lead], axis=1)
+    parts = [full, lead]
+    for k in range(t.WINDOWS):
+        keys = _keys(windows[:, k, :], t.WINDOW_BANDS, t.LEAD_ROWS, salt=2)
+        keys[windows[:, k, 0] == np.uint32(0xFFFFFFFF)] = 0  # no such paragraph: no band
+        parts.append(keys)
+    return np.concatenate(parts, axis=1)
 
 
 class BandTable:
     """Band keys of texts by position, found again by key. Positions are added in order.
 
     Texts not ``banded`` (too short to be a duplicate) keep a row but are never linked, so
-    they are never a candidate. Entries are numbered in uint32: up to 89 million texts.
+    they are never a candidate. Entries are numbered in uint32: up to 2**32 / BANDS texts
+    (53 million).
     """
 
     def __init__(self) -> None:
@@ -85,7 +96,7 @@ class BandTable:
         self._banded[first : first + n] = banded
         self._rows += n
         positions = first + np.flatnonzero(banded)
-        self._linked += len(positions) * BANDS
+        self._linked += int(np.count_nonzero(keys[banded]))
         if self._linked > _MAX_LOAD * len(self._heads):
             self._relink(1 << math.ceil(math.log2(self._linked)))
         else:
@@ -104,6 +115,8 @@ class BandTable:
         keys = self._keys[positions].ravel()
         before = np.repeat(positions, BANDS)  # a query's candidates come before it
         query = np.repeat(np.arange(len(positions)), BANDS)
+        real = keys != 0
+        keys, before, query = keys[real], before[real], query[real]
         flat_keys, flat_next = self._keys.reshape(-1), self._next.reshape(-1)
         pointer = self._heads[keys & np.uint32(len(self._heads) - 1)]
         hits = np.zeros(len(pointer), dtype=np.int32)
@@ -134,6 +147,7 @@ class BandTable:
     def _link(self, positions: np.ndarray) -> None:
         """Make the entries of ``positions`` (ascending) the newest of their slots."""
         entries = (positions[:, None] * BANDS + np.arange(BANDS)).ravel().astype(np.uint64)
+        entries = entries[self._keys.reshape(-1)[entries] != 0]
         if not len(entries):
             return
         slots = self._keys.reshape(-1)[entries] & np.uint32(len(self._heads) - 1)

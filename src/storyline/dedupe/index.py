@@ -2,21 +2,25 @@
 
 A new text is compared with the texts already added, in three steps:
 
-1. Candidates: texts sharing an LSH band of the whole-text signature (near-identical copies)
-   or of the opening's signature (a feed teaser and its full text share their opening).
+1. Candidates: texts sharing an LSH band of the whole-text signature (near-identical copies),
+   of the opening's signature (a feed teaser and its full text share their opening), or of a
+   window's, keyed as the opening's (a teaser starts at the page's second or third paragraph
+   when the page's text opens with lines the feed lacks: captions, standfirst, "Related" links).
 2. Verification, per candidate, both texts at least ``MIN_WORDS`` words long:
    a. near-duplicate when the estimated Jaccard of the whole texts >= ``NEAR_DUPLICATE_JACCARD``
       (robust to boilerplate, dropped or reordered paragraphs, datelines, "Read more" lines);
    b. teaser when the shorter text is (estimated) mostly contained in the longer one
-      (``TEASER_CONTAINMENT``) and matches the longer one's opening of about its own length
-      (``TEASER_OPENING_JACCARD``).
-   Different reports of one event share facts and quotes, not runs of five words, so they
-   fail both tests.
+      (``TEASER_CONTAINMENT``: the larger of the estimate from the whole texts and from the
+      longer one's openings about the shorter one's size, far less noisy for a 100-word teaser
+      of an 800-word page) and matches the longer one's opening of about its own length, or its
+      opening matches the longer one's opening or a window (``TEASER_OPENING_JACCARD``).
+   Different reports of one event share facts, quotes and the police statement, not most of
+   the shorter one's runs of five words, so they fail both tests.
 3. The best verified candidate (highest score) is the match; the new text joins its group.
 
 ``add_batch`` runs the steps for a batch of signed texts at once, with the same outcome as
 adding them one by one: a text's candidates are the texts added before it, earlier texts of
-its batch included. Storage is numpy columns, about 1.2 KB a text (see ``DuplicateIndex``).
+its batch included. Storage is numpy columns, about 1.6 KB a text (see ``DuplicateIndex``).
 """
 
 from __future__ import annotations
@@ -72,9 +76,9 @@ class _Verified:
 class DuplicateIndex:
     """Texts added so far, found again by their copies. Not thread-safe; one writer.
 
-    Memory per text: its signature (uint16) and openings (uint8), 512 bytes; its 48 band keys
-    and their chain, 384 bytes, and its share of the band slots, up to 192; a few counters and
-    its id. About 1.2 GB for a million texts.
+    Memory per text: its signature (uint16), openings and windows (uint8), 640 bytes; its 80
+    band keys and their chain, 640 bytes, and its share of the band slots, up to 320; a few
+    counters and its id. About 1.6 GB for a million texts (``bench/dedupe.py`` measures it).
     """
 
     def __init__(self, *, num_perm: int = t.NUM_PERM) -> None:
@@ -85,6 +89,7 @@ class DuplicateIndex:
         self._bands = BandTable()
         self._values = np.zeros((0, num_perm), dtype=_KEPT)
         self._openings = np.zeros((0, len(t.PREFIX_CHECKPOINTS), t.PREFIX_PERM), dtype=_KEPT_OPENINGS)
+        self._windows = np.zeros((0, t.WINDOWS, t.PREFIX_PERM), dtype=_KEPT_OPENINGS)
         self._words = np.zeros(0, dtype=np.int32)
         self._shingles = np.zeros(0, dtype=np.int32)
         self._group_of = np.zeros(0, dtype=np.int32)  # position of each text's group's first text
@@ -131,7 +136,7 @@ class DuplicateIndex:
         first, n = len(self._ids), len(doc_ids)
         self._store(signed)
         banded = (signed.words >= t.MIN_WORDS) & (signed.shingles > 0)
-        self._bands.add(band_keys(signed.values, signed.openings), banded)
+        self._bands.add(band_keys(signed.values, signed.openings, signed.windows), banded)
         self._ids.extend(doc_ids)
         self._positions.update(zip(doc_ids, range(first, first + n), strict=True))
         if credits or published or outlets:
@@ -173,11 +178,12 @@ class DuplicateIndex:
         first, n = len(self._ids), len(signed)
         if first + n > len(self._words):
             capacity = max(1024, 2 * len(self._words), first + n)
-            for name in ("_values", "_openings", "_words", "_shingles", "_group_of", "_partial"):
+            for name in ("_values", "_openings", "_windows", "_words", "_shingles", "_group_of", "_partial"):
                 setattr(self, name, grown(getattr(self, name), capacity))
         rows = slice(first, first + n)
         self._values[rows] = signed.values.astype(_KEPT)  # the low bits
         self._openings[rows] = signed.openings.astype(_KEPT_OPENINGS)
+        self._windows[rows] = signed.windows.astype(_KEPT_OPENINGS)
         self._words[rows] = signed.words
         self._shingles[rows] = signed.shingles
         self._group_of[rows] = np.arange(first, first + n)
@@ -208,13 +214,25 @@ class DuplicateIndex:
         s_large = self._shingles[large].astype(np.float64)
         contained = np.minimum(1.0, jaccard * (s_small + s_large) / ((1.0 + jaccard) * s_small))
         near = jaccard >= t.NEAR_DUPLICATE_JACCARD
-        # Openings far shorter or longer than the small text cannot match it well; skip them.
+        # The small text against the large one's openings about its size: how alike (Jaccard),
+        # and how much of it they hold. Openings far shorter or longer than the small text tell
+        # little; they are skipped. An opening near the small text's size estimates its
+        # containment far better than the whole large text does (a 100-word teaser is 1/8 of
+        # an 800-word page: a few permutations more or less swing the estimate by 0.2).
         head = self._values[small, None, : t.PREFIX_PERM].astype(_KEPT_OPENINGS)
-        agree = np.count_nonzero(self._openings[large] == head, axis=2)
+        agree = np.count_nonzero(self._openings[large] == head, axis=2) / t.PREFIX_PERM
         shortest, longest = s_small[:, None] / 3, s_small[:, None] * 3
         usable = (shortest <= _CHECKPOINTS) & (longest >= _CHECKPOINTS)
-        opening = np.where(usable, agree / t.PREFIX_PERM, 0.0).max(axis=1, initial=0.0)
-        teaser = ~near & (contained >= t.TEASER_CONTAINMENT) & (opening >= t.TEASER_OPENING_JACCARD)
+        sizes = np.minimum(_CHECKPOINTS, s_large[:, None])  # shingles in each opening of the large text
+        held = agree * (s_small[:, None] + sizes) / ((1.0 + agree) * s_small[:, None])
+        opening = np.where(usable, agree, 0.0).max(axis=1, initial=0.0)
+        contained = np.maximum(contained, np.minimum(1.0, np.where(usable, held, 0.0).max(axis=1, initial=0.0)))
+        # The small text's opening against the large one's opening and windows: a teaser starts
+        # where the page's text does, or at its second or third paragraph.
+        lead = self._openings[small, :1, :]
+        starts = np.concatenate([self._openings[large, :1, :], self._windows[large]], axis=1)
+        window = np.count_nonzero(starts == lead, axis=2).max(axis=1) / t.PREFIX_PERM
+        teaser = ~near & (contained >= t.TEASER_CONTAINMENT) & (np.maximum(opening, window) >= t.TEASER_OPENING_JACCARD)
         return _Verified(new, old, jaccard, contained, teaser), near | teaser
 
     def _assign(self, first: int, n: int, best: _Verified) -> list[Match | None]:

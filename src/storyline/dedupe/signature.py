@@ -74,13 +74,16 @@ class Signature:
     """A text's MinHash signature, its openings' signatures and its size.
 
     ``values`` has one uint32 per permutation; ``openings[k]`` is the signature (first
-    ``PREFIX_PERM`` permutations) of the text's first ``PREFIX_CHECKPOINTS[k]`` shingles.
-    ``words`` counts words (characters / ``CHARS_PER_WORD`` for unspaced scripts);
-    ``shingles`` counts distinct shingles.
+    ``PREFIX_PERM`` permutations) of the text's first ``PREFIX_CHECKPOINTS[k]`` shingles;
+    ``windows[k]`` the same of the ``PREFIX_CHECKPOINTS[0]`` shingles from the start of its
+    paragraph ``k + 1`` (counting paragraphs with shingles from 0), all ``0xFFFFFFFF`` when it
+    has no such paragraph. ``words`` counts words (characters / ``CHARS_PER_WORD`` for
+    unspaced scripts); ``shingles`` counts distinct shingles.
     """
 
     values: np.ndarray
     openings: np.ndarray
+    windows: np.ndarray
     words: int
     shingles: int
 
@@ -96,12 +99,13 @@ class Signatures:
     """Signatures of a batch of texts, one row per text: row ``i`` is ``Signature`` ``i``.
 
     ``values`` is (n, num_perm) uint32, ``openings`` (n, len(PREFIX_CHECKPOINTS), PREFIX_PERM)
-    uint32, ``words`` and ``shingles`` (n,) int64. One array per field keeps a million
-    signatures cheap to move between processes and to store.
+    uint32, ``windows`` (n, WINDOWS, PREFIX_PERM) uint32, ``words`` and ``shingles`` (n,) int64.
+    One array per field keeps a million signatures cheap to move between processes and to store.
     """
 
     values: np.ndarray
     openings: np.ndarray
+    windows: np.ndarray
     words: np.ndarray
     shingles: np.ndarray
 
@@ -115,8 +119,9 @@ class Signatures:
     def __getitem__(self, i: int | slice) -> Signature | Signatures:
         """Signature ``i``, or the batch of the rows in a slice."""
         if isinstance(i, slice):
-            return Signatures(self.values[i], self.openings[i], self.words[i], self.shingles[i])
-        return Signature(self.values[i], self.openings[i], int(self.words[i]), int(self.shingles[i]))
+            return Signatures(self.values[i], self.openings[i], self.windows[i], self.words[i], self.shingles[i])
+        return Signature(self.values[i], self.openings[i], self.windows[i], int(self.words[i]),
+                         int(self.shingles[i]))
 
     @classmethod
     def concat(cls, parts: Sequence[Signatures]) -> Signatures:
@@ -127,7 +132,7 @@ class Signatures:
     def stack(cls, rows: Sequence[Signature]) -> Signatures:
         """One batch of single signatures (``self[i]`` of some batches), in order."""
         return cls(np.stack([r.values for r in rows]), np.stack([r.openings for r in rows]),
-                   np.array([r.words for r in rows], dtype=np.int64),
+                   np.stack([r.windows for r in rows]), np.array([r.words for r in rows], dtype=np.int64),
                    np.array([r.shingles for r in rows], dtype=np.int64))
 
 
@@ -236,11 +241,11 @@ def _horner(word: np.ndarray) -> np.uint64:
 
 def _shingle_hashes(
     words: np.ndarray, paragraph_of: np.ndarray, text_of: np.ndarray, size: int, texts: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shingle hashes of the texts' word hashes in text order, the text of each, and words per text.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shingle hashes of the texts' word hashes in text order, the text and paragraph of each, and words per text.
 
     No shingle spans two paragraphs; a text with words but no paragraph of ``size`` words (a
-    headline-sized text) is hashed whole into one shingle.
+    headline-sized text) is hashed whole into one shingle (of paragraph -1).
     """
     counts = np.bincount(text_of, minlength=texts)
     windows = max(len(words) - size + 1, 0)
@@ -249,16 +254,36 @@ def _shingle_hashes(
         for offset in range(1, size):
             shingles = shingles * _POLY + words[offset : offset + windows]
     inside = paragraph_of[:windows] == paragraph_of[size - 1 :]
-    hashes, owners = _mix(shingles[inside]), text_of[:windows][inside]
+    hashes, owners, paragraphs = _mix(shingles[inside]), text_of[:windows][inside], paragraph_of[:windows][inside]
     whole = np.flatnonzero((counts > 0) & (np.bincount(owners, minlength=texts) == 0))
     if len(whole):
         starts = np.concatenate([[0], np.cumsum(counts)])
         extra = [_whole_hash(words[starts[i] : starts[i + 1]]) for i in whole]
         hashes = np.concatenate([hashes, _mix(np.array(extra, dtype=np.uint64))])
         owners = np.concatenate([owners, whole])
+        paragraphs = np.concatenate([paragraphs, np.full(len(whole), -1, dtype=paragraphs.dtype)])
         order = np.argsort(owners, kind="stable")
-        hashes, owners = hashes[order], owners[order]
-    return hashes, owners, counts
+        hashes, owners, paragraphs = hashes[order], owners[order], paragraphs[order]
+    return hashes, owners, paragraphs, counts
+
+
+def _window_starts(owners: np.ndarray, paragraphs: np.ndarray, texts: int) -> np.ndarray:
+    """(texts, WINDOWS): where each text's paragraph 1, 2... starts among its shingles; -1 if it has none.
+
+    Paragraphs are counted among those with shingles (one-line boilerplate has none).
+    """
+    out = np.full((texts, t.WINDOWS), -1, dtype=np.int64)
+    if not len(owners):
+        return out
+    new = np.ones(len(owners), dtype=bool)
+    new[1:] = (paragraphs[1:] != paragraphs[:-1]) | (owners[1:] != owners[:-1])
+    first = np.searchsorted(owners, np.arange(texts))  # each text's first shingle (owners ascend)
+    rank = np.cumsum(new) - 1
+    local = rank - rank[np.minimum(first, len(owners) - 1)][owners]  # paragraph number inside its text
+    for k in range(1, t.WINDOWS + 1):
+        at = np.flatnonzero(new & (local == k))
+        out[owners[at], k - 1] = at - first[owners[at]]
+    return out
 
 
 def _whole_hash(tokens: np.ndarray) -> int:
@@ -268,12 +293,16 @@ def _whole_hash(tokens: np.ndarray) -> int:
     return whole
 
 
-def _segment_minima(hashes: np.ndarray, counts: np.ndarray, num_perm: int) -> np.ndarray:
-    """(texts, len(PREFIX_CHECKPOINTS) + 1, num_perm) minima of ``a*x + b`` per opening segment.
+def _segment_minima(
+    hashes: np.ndarray, counts: np.ndarray, window_starts: np.ndarray, num_perm: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minima of ``a*x + b`` per opening segment and per window of each text.
 
-    Segment k of a text holds its shingles from checkpoint k-1 to checkpoint k (the last one,
-    the rest), so a running minimum over the segments gives every opening and the whole text
-    in one pass over the shingles.
+    The first, (texts, len(PREFIX_CHECKPOINTS) + 1, num_perm): segment k of a text holds its
+    shingles from checkpoint k-1 to checkpoint k (the last one, the rest), so a running minimum
+    over the segments gives every opening and the whole text in one pass over the shingles. The
+    second, (texts, WINDOWS, PREFIX_PERM): each window's ``PREFIX_CHECKPOINTS[0]`` shingles from
+    ``window_starts`` (empty where that is -1).
     """
     a, b = _permutations(num_perm)
     texts, cuts = len(counts), (0, *t.PREFIX_CHECKPOINTS)
@@ -283,12 +312,18 @@ def _segment_minima(hashes: np.ndarray, counts: np.ndarray, num_perm: int) -> np
     nonempty = (ends > bounds).ravel()
     seg_starts = bounds.ravel()[nonempty]
     out = np.full((texts * len(cuts), num_perm), _EMPTY_VALUE, dtype=np.uint32)
+    windows = np.full((texts * t.WINDOWS, t.PREFIX_PERM), _EMPTY_VALUE, dtype=np.uint32)
     if len(seg_starts) == 0:
-        return out.reshape(texts, len(cuts), num_perm)
-    # Cut the segments at chunk edges too, so each chunk's hash matrix stays in cache. The
-    # matrix is (permutation, shingle): numpy's reduceat is 5x faster along the last axis.
+        return out.reshape(texts, len(cuts), num_perm), windows.reshape(texts, t.WINDOWS, t.PREFIX_PERM)
+    has_window = (window_starts >= 0).ravel()
+    window_lo = (starts[:, None] + window_starts).ravel()[has_window]
+    window_hi = np.minimum(window_lo + t.PREFIX_CHECKPOINTS[0], np.repeat(starts + counts, t.WINDOWS)[has_window])
+    # Cut the segments at chunk edges and window ends too, so each chunk's hash matrix stays in
+    # cache and every window is a run of whole pieces. The matrix is (permutation, shingle):
+    # numpy's reduceat is 5x faster along the last axis.
     rows = t.ROWS_PER_CHUNK
-    edges = np.union1d(seg_starts, np.arange(0, len(hashes), rows))
+    edges = np.union1d(np.union1d(seg_starts, np.arange(0, len(hashes), rows)),
+                       np.concatenate([window_lo, window_hi[window_hi < len(hashes)]]))
     pieces = []
     buffer = np.empty((num_perm, min(rows, len(hashes))), dtype=np.uint32)
     a, b = a[:, None], b[:, None]
@@ -303,7 +338,14 @@ def _segment_minima(hashes: np.ndarray, counts: np.ndarray, num_perm: int) -> np
             pieces.append(np.minimum.reduceat(matrix, local, axis=1))
     piece_minima = np.concatenate(pieces, axis=1)
     out[nonempty] = np.minimum.reduceat(piece_minima, np.searchsorted(edges, seg_starts), axis=1).T
-    return out.reshape(texts, len(cuts), num_perm)
+    if len(window_lo):
+        # Each window is the run of pieces [lo, hi): reduceat over the pairs (lo, hi) takes the
+        # even results; a column past the last piece lets hi be the end.
+        heads = np.concatenate([piece_minima[: t.PREFIX_PERM],
+                                np.full((t.PREFIX_PERM, 1), _EMPTY_VALUE, dtype=np.uint32)], axis=1)
+        pairs = np.stack([np.searchsorted(edges, window_lo), np.searchsorted(edges, window_hi)], axis=1).ravel()
+        windows[has_window] = np.minimum.reduceat(heads, pairs, axis=1)[:, 0::2].T
+    return out.reshape(texts, len(cuts), num_perm), windows.reshape(texts, t.WINDOWS, t.PREFIX_PERM)
 
 
 def _distinct_counts(hashes: np.ndarray, owners: np.ndarray, texts: int) -> np.ndarray:
@@ -328,13 +370,14 @@ def _distinct_counts(hashes: np.ndarray, owners: np.ndarray, texts: int) -> np.n
 def _minhash(
     words: np.ndarray, paragraph_of: np.ndarray, text_of: np.ndarray, size: int, texts: int, num_perm: int
 ) -> tuple[np.ndarray, ...]:
-    """Values, openings, word counts and distinct shingles of ``texts`` texts, from their word hashes."""
-    hashes, owners, counts = _shingle_hashes(words, paragraph_of, text_of, size, texts)
-    minima = _segment_minima(hashes, np.bincount(owners, minlength=texts), num_perm)
+    """Values, openings, windows, word counts and distinct shingles of ``texts`` texts, from their word hashes."""
+    hashes, owners, paragraphs, counts = _shingle_hashes(words, paragraph_of, text_of, size, texts)
+    minima, windows = _segment_minima(hashes, np.bincount(owners, minlength=texts),
+                                      _window_starts(owners, paragraphs, texts), num_perm)
     running = np.minimum.accumulate(minima, axis=1)
     values = running[:, -1, :].copy()
     openings = running[:, :-1, : t.PREFIX_PERM].copy()
-    return values, openings, counts, _distinct_counts(hashes, owners, texts)
+    return values, openings, windows, counts, _distinct_counts(hashes, owners, texts)
 
 
 def _sign(texts: Sequence[str], num_perm: int) -> Signatures:
@@ -343,6 +386,7 @@ def _sign(texts: Sequence[str], num_perm: int) -> Signatures:
     n = len(texts)
     values = np.empty((n, num_perm), dtype=np.uint32)
     openings = np.empty((n, len(t.PREFIX_CHECKPOINTS), t.PREFIX_PERM), dtype=np.uint32)
+    windows = np.empty((n, t.WINDOWS, t.PREFIX_PERM), dtype=np.uint32)
     words = np.zeros(n, dtype=np.int64)
     shingles = np.zeros(n, dtype=np.int64)
     # Paragraphs are numbered by the newlines before them; texts end with one, so a text's
@@ -364,11 +408,11 @@ def _sign(texts: Sequence[str], num_perm: int) -> Signatures:
             text_of = np.searchsorted(rows, text_of)  # numbered among this kind's texts
         hashes = _mix(_word_hashes(batch.data, starts, ends))
         size = t.CHAR_SHINGLE if unspaced else t.WORD_SHINGLE
-        values[rows], openings[rows], units, shingles[rows] = _minhash(
+        values[rows], openings[rows], windows[rows], units, shingles[rows] = _minhash(
             hashes, paragraph_of, text_of, size, len(rows), num_perm
         )
         words[rows] = (units / t.CHARS_PER_WORD).astype(np.int64) if unspaced else units
-    return Signatures(values, openings, words, shingles)
+    return Signatures(values, openings, windows, words, shingles)
 
 
 def signatures(

@@ -24,6 +24,11 @@ NUM_PERM = 128
 # over the first PREFIX_PERM permutations only, to keep the per-document footprint small.
 PREFIX_CHECKPOINTS = (40, 80, 160, 320)
 PREFIX_PERM = 64
+# Windows: signatures (PREFIX_PERM permutations) of the PREFIX_CHECKPOINTS[0] shingles from the
+# start of the text's second, third ... paragraph. A page's extracted text often opens with
+# lines its feed teaser lacks (captions, standfirst, "Related" links): the teaser's opening is
+# then the page's window, not its opening.
+WINDOWS = 2
 # Shingles hashed at once: bounds memory on megabyte texts, and the (128 x 1024) uint32 hash
 # matrix stays in the CPU cache (faster than 16k rows).
 ROWS_PER_CHUNK = 1024
@@ -38,11 +43,14 @@ FULL_ROWS = 4
 # 3 rows, so a teaser whose opening matches the full text's (Jaccard >= 0.6) is found (0.98).
 LEAD_BANDS = 16
 LEAD_ROWS = 3
+# Window bands: the first WINDOW_BANDS opening bands' rows over each window, keyed as the
+# opening's, so a teaser's opening meets the page paragraph it starts at (Jaccard >= 0.6: 0.98).
+WINDOW_BANDS = 16
 MAX_CANDIDATES = 64  # verified per query, most band collisions first
 
 # --- Decision --------------------------------------------------------------------------------
 MIN_WORDS = 40  # shorter texts are never declared duplicates by content alone
-NEAR_DUPLICATE_JACCARD = 0.6  # estimated Jaccard of the whole texts' shingles
+NEAR_DUPLICATE_JACCARD = 0.7  # estimated Jaccard of the whole texts' shingles
 # A teaser: the shorter text's shingles are (estimated) mostly in the longer one, and the
 # shorter text matches the longer one's opening of about its own length.
 TEASER_CONTAINMENT = 0.4

@@ -20,8 +20,8 @@ The rules:
 - **Duplicates set** (``data/quality/dedupe.jsonl``, field ``event``): by event, so every copy
   of an original and every report of one event sit on one side, and the cut agrees with the
   story sets': an ECB+ event (``ecb-<subtopic>``) is in the gate when its topic is a gate topic,
-  a GVC event (``gvc-<incident>``) when its incident is, a Wikinews article (``wiki-...``, one
-  event each) by ``gate_part("wiki:" + id, share=WIKINEWS_GATE_SHARE)``.
+  a gun-violence event (``gvc-<incident>``, GVC and pool reports) when its incident is, a
+  Wikinews article (``wiki-...``, one event each) by ``gate_part("wiki:" + id, share=WIKINEWS_GATE_SHARE)``.
 - **Extraction pages** (``extraction/scrapinghub-dev``): by page key,
   ``gate_part("page:" + key, share=EXTRACTION_GATE_SHARE)``.
 
@@ -30,7 +30,8 @@ Sizes (checked by ``tests/test_splits.py``), fit / gate:
 - ECB+: 772 / 210 documents (topics 1-35 / 36-45);
 - GVC: 288 / 148 reports (133 / 74 incidents);
 - the pool: 1,677 / 883 reports (1,052 / 533 incidents);
-- duplicates set: 2,113 / 827 records (ECB+ 1,027 / 292, GVC 525 / 263, Wikinews 561 / 272);
+- duplicates set: 3,651 / 1,698 records (ECB+ 1,117 / 333, gun violence (GVC and pool) 1,946 / 1,079,
+  Wikinews 588 / 286);
 - extraction: 61 / 31 pages.
 """
 
