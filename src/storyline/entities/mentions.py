@@ -40,6 +40,8 @@ SPEECH_VERBS = frozenset("""
 said says say told tells added adds wrote writes stated states announced announces explained explains
 noted notes argued argues insisted insists warned warns claimed claims continued continues asked asks
 replied replies declared declares confirmed confirms posted posts tweeted tweets urged urges
+remarked remarks commented comments recalled recalls informed informs responded responds concluded
+concludes acknowledged acknowledges admitted admits suggested suggests stressed stresses
 """.split())  # noqa: SIM905 - a word list reads better as text
 _LOCATIVE = frozenset({"in", "at", "near", "from", "to", "across", "outside", "inside"})
 
@@ -127,7 +129,12 @@ def _runs(tokens: list[_Token], text: str) -> list[list[_Token]]:
             k = j
             while k < len(tokens) and tokens[k].text in CONNECTORS and text[tokens[k - 1].end:tokens[k].start] == " ":
                 k += 1
-            if k > j and k < len(tokens) and tokens[k].capital and text[tokens[k - 1].end:tokens[k].start] == " ":
+            # "Chris Fallows of Apex Shark Expeditions" is a person and an organisation; "Bank of
+            # England" and "Daughters of the American Revolution" are one name each
+            person_of = (tokens[j].text == "of" and len(run) >= 2
+                         and run[-1].text.lower() not in ORGANIZATION_HEADS | PLACE_HEADS | TITLES)
+            if k > j and k < len(tokens) and tokens[k].capital and not person_of \
+                    and text[tokens[k - 1].end:tokens[k].start] == " ":
                 run.extend(tokens[j:k + 1])
                 j = k + 1
                 continue

@@ -28,18 +28,19 @@ from storyline.types import ArticleEntity, EntityType
 
 __all__ = ["Attribution", "attribute", "same_speaker"]
 
-_VERBS = "|".join(sorted(SPEECH_VERBS | {"adding", "saying", "writing", "telling", "according"}, key=len,
+_VERBS = "|".join(sorted(SPEECH_VERBS | {"adding", "saying", "writing", "telling", "pointed out"}, key=len,
                          reverse=True))
 _PRONOUNS = frozenset({"he", "she", "they", "i", "we"})
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[\"“'‘A-Z(]|\s*$|\s*\n)")
 # 1. after the quote: ", said X" / ", X said" (up to seven words of subject, then a speech verb)
-_VERB_THEN_SUBJECT = re.compile(rf"^[\s,;:.!?—–-]*(?:{_VERBS})\s+(?P<subject>[^,.;:!?\"“”]{{1,80}}?)"
-                                r"(?=\s*(?:[,.;:!?]|$|\s(?:in|on|at|to|during|after|before|last|this|when|about)\s))",
+_VERB_THEN_SUBJECT = re.compile(rf"^[\s,;:.!?—–-]*(?:{_VERBS})\s+(?P<subject>[^.;:!?\"“”]{{1,120}}?)"
+                                r"(?=\s*(?:[.;:!?]|$|\s(?:in|on|at|to|during|after|before|last|this|when|about)\s))",
                                 re.IGNORECASE)
 _SUBJECT_THEN_VERB = re.compile(rf"^[\s,;:—–-]*(?P<subject>(?:[^\s,.;:!?\"“”]+\s+){{0,7}}?[^\s,.;:!?\"“”]+)"
                                 rf"\s+(?:(?:also|then|later|had|has|have|previously|earlier|once)\s+)?(?:{_VERBS})\b",
                                 re.IGNORECASE)
-_ACCORDING = re.compile(r"according to (?P<subject>[^,.;:!?\"“”]{1,80}?)(?=\s*[,.;:!?]|$)", re.IGNORECASE)
+_ACCORDING = re.compile(r"(?:according to|(?:described|called|quoted) by) (?P<subject>[^,.;:!?\"“”]{1,80}?)"
+                        r"(?=\s*[,.;:!?]|\s+as\b|$)", re.IGNORECASE)
 _SENTENCE_START = re.compile(r"[.!?][\"”'’]?\s+(?=[A-Z\"“'‘])")
 _QUOTE_MARKS = "\"“”'‘’«»„"
 
@@ -121,13 +122,16 @@ def _before(text: str, quote: QuoteSpan, named: list[_Named], inside: list[tuple
     verbs = list(re.finditer(rf"\b(?:{_VERBS})\b", head, re.IGNORECASE))
     if not verbs:
         return None
-    verb = verbs[0]
-    clause = max(head.rfind(",", 0, verb.start()), head.rfind(";", 0, verb.start()),
-                 head.rfind("–", 0, verb.start()), head.rfind("—", 0, verb.start()))
-    found = _resolve(text, start + clause + 1, start + verb.start(), named, inside, quote, last=True)
-    if found is None and clause >= 0:  # "Rutte, the NATO chief, said": the subject before the aside
-        found = _resolve(text, start, start + verb.start(), named, inside, quote, last=True)
-    return found
+    for verb in reversed(verbs):  # the verb nearest the quote first: "The researchers noted ...: Gownaris remarked"
+        clause = max(head.rfind(",", 0, verb.start()), head.rfind(";", 0, verb.start()),
+                     head.rfind(":", 0, verb.start()), head.rfind("–", 0, verb.start()),
+                     head.rfind("—", 0, verb.start()))
+        found = _resolve(text, start + clause + 1, start + verb.start(), named, inside, quote, last=True)
+        if found is None and clause >= 0:  # "Howard Rubel, a Toronto lawyer, told": the subject before the aside
+            found = _resolve(text, start, start + verb.start(), named, inside, quote)
+        if found is not None:
+            return found
+    return None
 
 
 def _resolve(text: str, start: int, end: int, named: list[_Named], inside: list[tuple[int, int]], quote: QuoteSpan,
@@ -135,10 +139,12 @@ def _resolve(text: str, start: int, end: int, named: list[_Named], inside: list[
     """The speaker a stretch of attribution names: a person in it, a pronoun, a description, an organisation."""
     in_region = [n for n in named if start <= n.start and n.end <= end]
     people = [n for n in in_region if n.entity.type is EntityType.PERSON]
+    # a name the entities stage could not type that speaks is most often a person
+    people = people or [n for n in in_region if n.entity.type is EntityType.OTHER]
     if people:
         chosen = people[-1] if last else people[0]
         return Attribution(chosen.entity.name, text[chosen.start:chosen.end])
-    phrase = text[start:end].strip(" ,;:—–-" + _QUOTE_MARKS)
+    phrase = text[start:end].strip(" ,;:—–-" + _QUOTE_MARKS).split(",")[0].strip()
     if not phrase:
         return None
     words = phrase.split()
@@ -179,7 +185,7 @@ def _person_before(text: str, at: int, named: list[_Named], inside: list[tuple[i
     last = people[-1]
     sentence_start = _sentence_start(text, last.start)
     same_sentence = [n for n in people if n.start >= sentence_start]
-    for n in same_sentence:  # "... , Ushakov said." : the one a speech verb follows
+    for n in reversed(same_sentence):  # "... , Ushakov said." : the (last) one a speech verb follows
         if _speaks(text, n):
             return n.entity.name
     return same_sentence[0].entity.name
@@ -194,7 +200,9 @@ def _goes_on(text: str, previous: QuoteSpan, quote: QuoteSpan) -> bool:
     between = text[previous.close_at:quote.open_at]
     if len(between) <= 3 or (between.strip() == "" and "\n" in between):
         return True
-    return "\n" not in between and _SENTENCE_END.search(between) is None  # the same sentence
+    # the same sentence, or the next one of the paragraph when the one between only attributed
+    # the quote before: '"...," said Xavier Becerra. "He knows ..."'
+    return "\n" not in between and (_SENTENCE_END.search(between) is None or len(between) < 120)
 
 
 def same_speaker(a: str | None, b: str | None) -> bool:
