@@ -17,6 +17,7 @@ __all__ = [
     "Article",
     "ArticleEntity",
     "DuplicateLink",
+    "EntityLink",
     "EntityType",
     "ExtractedArticle",
     "FetchResult",
@@ -31,6 +32,8 @@ __all__ = [
     "SourceKind",
     "StoreStats",
     "StoredArticle",
+    "StoredEntity",
+    "StoredQuote",
     "Story",
     "UpsertOutcome",
     "UpsertResult",
@@ -213,6 +216,46 @@ class Quote:
     speaker_as_written: str | None
     start: int
     end: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntityLink:
+    """An article's entity as the entities stage stores it: the archive entity it joins (None: a new one).
+
+    A negative ``entity_id`` -k names the entity the k-th link of the same call that had none
+    created (one new person named by two articles of a batch is one entity).
+
+    ``keys`` are the spelling-blind keys later articles' entities are looked up by, each with
+    the spelling it was made from (``("zelenski", "Zelenskiy")``).
+    """
+
+    entity_id: int | None
+    entity: ArticleEntity
+    keys: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntity:
+    """A person, organisation or place of the archive, one across articles and spellings."""
+
+    id: int
+    name: str
+    type: EntityType
+    tied_to: str | None = None
+    aliases: tuple[str, ...] = ()
+    mentions: int = 0  # in the articles a read covers (one article's, or the archive's)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuote:
+    """A stored quote: its article, its place among the article's quotes, and the speaking entity's id."""
+
+    article_id: int
+    position: int
+    text: str
+    speaker: str | None
+    speaker_as_written: str | None
+    entity_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,17 +44,18 @@ and the settings (``StoredStage``), given each batch of newly stored articles in
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from storyline import entities, extract, normalize, quotes
 from storyline.config import Settings
 from storyline.ingest.copies import CopyStage
+from storyline.ingest.entities import EntityStage
 from storyline.ingest.items import NewArticle
 from storyline.ingest.stories import StoryStage
 from storyline.store import Store
 from storyline.types import ExtractedArticle, RawItem
 
-__all__ = ["ARTICLE_STAGES", "EXTRACT", "STORED_STAGES", "StoredStage"]
+__all__ = ["ARTICLE_STAGES", "EXTRACT", "STORED_STAGES", "RevisingStage", "StoredStage"]
 
 Stage = Callable[[Any], Any]
 
@@ -84,10 +85,20 @@ class StoredStage(Protocol):
         ...
 
 
+@runtime_checkable
+class RevisingStage(Protocol):
+    """A stored stage whose results follow the article's text: it also takes articles whose text changed."""
+
+    def revise(self, changed: Sequence[NewArticle]) -> None:
+        """Redo the articles a batch updated (a publisher's edit; every re-extracted page in ``reprocess``)."""
+        ...
+
+
 # Built in this order and given each batch in this order. ``enabled`` says whether the
 # settings turn a stage on (stories embed every article: a user may switch them off).
 StageFactory = Callable[[Store, Settings], StoredStage]
 STORED_STAGES: tuple[tuple[str, StageFactory, Callable[[Settings], bool]], ...] = (
     ("copies", CopyStage.from_settings, lambda settings: True),
     ("stories", StoryStage.from_settings, lambda settings: settings.stories),
+    ("entities", EntityStage.from_settings, lambda settings: True),
 )
