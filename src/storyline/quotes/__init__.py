@@ -27,7 +27,8 @@ def find_quotes(text: str, entities: tuple[ArticleEntity, ...] = ()) -> tuple[Qu
     spans: list[QuoteSpan] = find_quote_spans(text)
     quotes = []
     for span, who in zip(spans, attribute(text, spans, entities), strict=True):
-        words = _CONTINUATION_MARK.sub("\n\n", text[span.start:span.end]).strip()
+        # the comma before the attribution ("...,' he said") is the sentence's, not the speaker's
+        words = _CONTINUATION_MARK.sub("\n\n", text[span.start:span.end]).strip().rstrip(",").rstrip()
         quotes.append(Quote(words, who.speaker, who.as_written, span.start, span.end))
     return tuple(quotes)
 
