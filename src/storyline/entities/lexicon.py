@@ -155,6 +155,7 @@ class Lexicon:
     given_names: frozenset[str]  # lower-case given names
     nicknames: dict[str, frozenset[str]]  # nickname -> the given names it shortens
     common: frozenset[str]  # lower-case common words
+    countries_by_prefix: dict[str, tuple[str, ...]]  # one-word countries by their first four letters
 
     def is_common(self, word: str) -> bool:
         low = word.lower()
@@ -167,9 +168,8 @@ class Lexicon:
             return DEMONYMS[low]
         if len(low) < 5 or not low.endswith(("ian", "ean", "ese", "ish", "an", "i")):
             return None
-        for country in self.countries:
-            stem = country.lower()
-            if " " not in stem and len(stem) >= 4 and low[:4] == stem[:4] and abs(len(low) - len(stem)) <= 4:
+        for country in self.countries_by_prefix.get(low[:4], ()):
+            if abs(len(low) - len(country)) <= 4:
                 return country
         return None
 
@@ -207,6 +207,10 @@ def lexicon() -> Lexicon:
         places.setdefault(region.lower(), region)
     namer = NickNamer()
     given = set(namer.nickname_lookup) | set(namer.canonical_lookup)
+    by_prefix: dict[str, list[str]] = {}
+    for country in sorted(countries):
+        if " " not in country and len(country) >= 4:
+            by_prefix.setdefault(country[:4].lower(), []).append(country)
     return Lexicon(places=places, countries=frozenset(countries), given_names=frozenset(given),
                    nicknames={nick: frozenset(full) for nick, full in namer.canonical_lookup.items()},
-                   common=common)
+                   common=common, countries_by_prefix={k: tuple(v) for k, v in by_prefix.items()})

@@ -32,10 +32,7 @@ from storyline.entities.lexicon import (
 
 __all__ = ["Mention", "find_mentions"]
 
-_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_](?:[\w'’&.\-]*[\w&])?|\d[\w]*|[^\w\s]")
 _POSSESSIVE = re.compile(r"['’]s?$")
-_OPENERS = frozenset("\"'“‘([«")
-_SENTENCE_END = frozenset(".!?:;")
 SPEECH_VERBS = frozenset("""
 said says say told tells added adds wrote writes stated states announced announces explained explains
 noted notes argued argues insisted insists warned warns claimed claims continued continues asked asks
@@ -67,36 +64,50 @@ class Mention:
         return self.text.split()
 
 
-@dataclass(frozen=True, slots=True)
 class _Token:
-    start: int
-    end: int
-    text: str
-    initial: bool  # opens a sentence (or a quote)
-    index: int
+    """A word: where it is, whether it opens a sentence (or a quote), whether it is capitalised."""
 
-    @property
-    def capital(self) -> bool:
-        return self.text[:1].isupper()
+    __slots__ = ("capital", "end", "index", "initial", "start", "text")
+
+    def __init__(self, start: int, end: int, text: str, initial: bool, index: int) -> None:
+        self.start, self.end, self.text, self.initial, self.index = start, end, text, initial, index
+        self.capital = text[:1].isupper()
+
+
+def _upper_class() -> str:
+    """A regex character class of the upper- and title-case letters of the Basic Multilingual Plane."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x10000):
+        if chr(code).isupper() or chr(code).istitle():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "[" + "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+                         for a, b in ranges) + "]"
+
+
+# Only the words the rules read are tokens: capitalised ones, and the lower-case words that
+# join names or give cues (connectors, titles, speech verbs, "in", place words); what ends a
+# sentence (a full stop, a line break) is matched too. Other words are skipped by the regex
+# engine: tokenising every word cost most of the stage's time.
+_CUE_WORDS = sorted(CONNECTORS | TITLES | SPEECH_VERBS | _LOCATIVE | PLACE_HEADS | {"the"}, key=len, reverse=True)
+_WORD_OR_END = re.compile(
+    r"(?P<word>(?:[A-Z]\.){2,}|" + _upper_class() + r"(?:[\w'’&.\-]*[\w&])?|(?<![\w'’-])(?:"
+    + "|".join(re.escape(w) for w in _CUE_WORDS) + r")(?![\w'’-]))|[.!?:;\n]"
+)
 
 
 def _tokens(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     initial = True
-    last_end = 0
-    for match in _TOKEN.finditer(text):
-        word = match.group()
-        gap = text[last_end:match.start()]
-        if "\n" in gap:
+    for match in _WORD_OR_END.finditer(text):
+        word = match.group("word")
+        if word is None:
             initial = True
-        if word[0].isalnum():
-            tokens.append(_Token(match.start(), match.end(), word, initial, len(tokens)))
-            initial = False
-        elif word in _SENTENCE_END:
-            initial = True
-        elif word not in _OPENERS:
-            pass  # a comma or a dash does not open a sentence
-        last_end = match.end()
+            continue
+        tokens.append(_Token(match.start(), match.end(), word, initial, len(tokens)))
+        initial = False
     return tokens
 
 
@@ -220,8 +231,8 @@ def _split(run: list[_Token], text: str, tokens: list[_Token], lex: Lexicon, sta
         if len(parts) == 2 and all(p[:1].isupper() and p in standalone for p in parts):
             first_end = start + len(parts[0])
             return [*found, Mention(start, first_end, parts[0]), Mention(first_end + 1, end, parts[1])]
-    before = _word_before(tokens, name[0])
-    after = _word_after(tokens, name[-1])
+    before = _word_before(tokens, name[0], text)
+    after = _word_after(tokens, name[-1], text)
     if before is not None and before.text.lower() in TITLES and not before.capital:
         titles.append(before.text)
     mention = Mention(start, end, written, titles=tuple(titles), demonyms=tuple(demonyms),
@@ -244,9 +255,15 @@ def _not_a_name(name: list[_Token], lex: Lexicon) -> bool:
     return lex.is_common(word) and low not in ORGANIZATIONS and low not in TIED_TO
 
 
-def _word_before(tokens: list[_Token], token: _Token) -> _Token | None:
-    return tokens[token.index - 1] if token.index > 0 else None
+def _word_before(tokens: list[_Token], token: _Token, text: str) -> _Token | None:
+    """The word right before ``token`` (punctuation between allowed), if it is a token."""
+    before = tokens[token.index - 1] if token.index > 0 else None
+    return before if before is not None and not _HAS_WORD.search(text, before.end, token.start) else None
 
 
-def _word_after(tokens: list[_Token], token: _Token) -> _Token | None:
-    return tokens[token.index + 1] if token.index + 1 < len(tokens) else None
+def _word_after(tokens: list[_Token], token: _Token, text: str) -> _Token | None:
+    after = tokens[token.index + 1] if token.index + 1 < len(tokens) else None
+    return after if after is not None and not _HAS_WORD.search(text, token.end, after.start) else None
+
+
+_HAS_WORD = re.compile(r"\w")

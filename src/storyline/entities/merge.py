@@ -170,13 +170,19 @@ def merge_mentions(mentions: list[Mention], lex: Lexicon, text: str) -> list[Clu
         if place is not None:
             places[id(m)] = place
     order = sorted(range(len(mentions)), key=lambda i: -len(_name_words(_bare(mentions[i].text))))
+    # cluster indexes by the keys of their names' words and by their initials: a mention is
+    # compared only with the clusters that share a word with it, not with every cluster
+    by_word: dict[str, set[int]] = defaultdict(set)
     for i in order:
         m = mentions[i]
         bare = _bare(m.text)
         key = name_key(places.get(id(m)) or bare)
         target = by_key.get(key)
         if target is None:
-            target = _partial_match(m, bare, clusters, lex)
+            words = _words_of(bare)
+            near = (by_word.get(name_key(words[0]), set()) | by_word.get(name_key(words[-1]), set())
+                    | by_word.get("initials:" + words[0], set())) if words else set()
+            target = _partial_match(m, bare, [(index, clusters[index]) for index in sorted(near)], lex)
         if target is None:
             target = len(clusters)
             # provisional, for the rules while merging; weighed again over all mentions at the end
@@ -184,6 +190,9 @@ def merge_mentions(mentions: list[Mention], lex: Lexicon, text: str) -> list[Clu
         cluster = clusters[target]
         cluster.mentions.append(m)
         by_key.setdefault(key, target)
+        for word_key in _keys_of(m.text):
+            by_word[word_key].add(target)
+        by_word["initials:" + _initials(bare)].add(target)
         m.entity = target
     for cluster in clusters:
         cluster.mentions.sort(key=lambda m: m.start)
@@ -193,14 +202,14 @@ def merge_mentions(mentions: list[Mention], lex: Lexicon, text: str) -> list[Clu
     return [c for c in clusters if c.mentions]
 
 
-def _partial_match(m: Mention, bare: str, clusters: list[Cluster], lex: Lexicon) -> int | None:
-    """The entity a shorter or variant name belongs to (rules 2-4), or None."""
+def _partial_match(m: Mention, bare: str, clusters: list[tuple[int, Cluster]], lex: Lexicon) -> int | None:
+    """The entity (among ``clusters``, by index) a shorter or variant name belongs to (rules 2-4), or None."""
     words = _words_of(bare)
     if not words:
         return None
     keys = _keys_of(bare)
     candidates: list[tuple[int, int]] = []  # (position of its latest mention before m, cluster index)
-    for index, cluster in enumerate(clusters):
+    for index, cluster in clusters:
         if cluster.place is not None and cluster.type is EntityType.PLACE:
             continue
         for other in cluster.mentions:
@@ -226,7 +235,7 @@ def _partial_match(m: Mention, bare: str, clusters: list[Cluster], lex: Lexicon)
                 candidates.append((other.start if other.start < m.start else -other.start, index))
     if not candidates and len(keys) == 1 and not lex.is_common(words[0]):
         # a word from the middle of a fuller person's name ("Shehbaz" -> "Muhammad Shehbaz Sharif")
-        for index, cluster in enumerate(clusters):
+        for index, cluster in clusters:
             if cluster.type is EntityType.PERSON and any(
                     keys[0] in [name_key(w) for w in _name_words(_bare(o.text))[1:-1]] for o in cluster.mentions):
                 candidates.append((0, index))

@@ -68,15 +68,17 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if b > a]
 
 
+_MARK = re.compile("[" + re.escape("".join(sorted(_DOUBLE | _SINGLE))) + "]")
+
+
 def _marks(text: str, start: int, end: int) -> list[tuple[int, str, str]]:
     """(position, kind, role) of the quotation marks in ``text[start:end]``."""
     marks = []
-    for i in range(start, end):
-        ch = text[i]
-        if ch in _DOUBLE or ch in _SINGLE:
-            role = _role(text, i)
-            if role is not None:
-                marks.append((i, "double" if ch in _DOUBLE else "single", role))
+    for match in _MARK.finditer(text, start, end):
+        i = match.start()
+        role = _role(text, i)
+        if role is not None:
+            marks.append((i, "double" if text[i] in _DOUBLE else "single", role))
     return marks
 
 
