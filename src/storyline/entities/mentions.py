@@ -30,7 +30,10 @@ from storyline.entities.lexicon import (
     Lexicon,
 )
 
-__all__ = ["Mention", "find_mentions"]
+__all__ = ["MAX_NAME_WORDS", "Mention", "find_mentions"]
+
+# The longest name read, in words ("Daughters of the American Revolution Constitution Hall" is 7).
+MAX_NAME_WORDS = 10
 
 _POSSESSIVE = re.compile(r"['’]s?$")
 SPEECH_VERBS = frozenset("""
@@ -150,7 +153,8 @@ def _runs(tokens: list[_Token], text: str) -> list[list[_Token]]:
                 j = k + 1
                 continue
             break
-        runs.append(run)
+        if len(run) <= MAX_NAME_WORDS:  # longer is a title-case line or shouting, not a name
+            runs.append(run)
         i = j
     return runs
 
@@ -203,7 +207,10 @@ def _split(run: list[_Token], text: str, tokens: list[_Token], lex: Lexicon, sta
         elif token.text in CONNECTORS and titles:
             cut = i + 1  # "President of Azerbaijan Ilham Aliyev"
         elif (country is not None or low in ORGANIZATIONS) and (
-                titles or any(t.text.lower() in TITLES for t in run[i + 1:-1])):
+                # before a title ("US President", "Kremlin aide"), or a title's "of" ("President of
+                # Azerbaijan"); not a name after a title ("President Vladimir Putin": Vladimir, the city)
+                any(t.text.lower() in TITLES for t in run[i + 1:-1])
+                or (titles and i > 0 and run[i - 1].text in CONNECTORS)):
             if country is not None:
                 demonyms.append(country)
             if low in lex.places or low in ORGANIZATIONS:  # "U.S. President Donald Trump": "U.S." is a place

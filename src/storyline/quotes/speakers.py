@@ -39,6 +39,9 @@ _VERB_THEN_SUBJECT = re.compile(rf"^[\s,;:.!?—–-]*(?:{_VERBS})\s+(?P<subject
 _SUBJECT_THEN_VERB = re.compile(rf"^[\s,;:—–-]*(?P<subject>(?:[^\s,.;:!?\"“”]+\s+){{0,7}}?[^\s,.;:!?\"“”]+)"
                                 rf"\s+(?:(?:also|then|later|had|has|have|previously|earlier|once)\s+)?(?:{_VERBS})\b",
                                 re.IGNORECASE)
+# 1, at the end of the sentence: "Both 'praised the efforts' of Trump, a government spokesman said."
+_CLOSING_ATTRIBUTION = re.compile(rf",\s+(?P<subject>(?:[^\s,.;:!?\"“”]+\s+){{0,7}}?[^\s,.;:!?\"“”]+)\s+(?:{_VERBS})"
+                                  r"\s*[.!?]?\s*$", re.IGNORECASE)
 _ACCORDING = re.compile(r"(?:according to|(?:described|called|quoted) by) (?P<subject>[^,.;:!?\"“”]{1,80}?)"
                         r"(?=\s*[,.;:!?]|\s+as\b|$)", re.IGNORECASE)
 _SENTENCE_START = re.compile(r"[.!?][\"”'’]?\s+(?=[A-Z\"“'‘])")
@@ -101,8 +104,8 @@ def _after(text: str, quote: QuoteSpan, named: list[_Named], inside: list[tuple[
     ended = text[quote.start:quote.end].rstrip()[-1:] in (".", "!", "?", "…")
     if ended and re.match(r"\s+[A-Z\"“'‘]", tail) and not re.match(rf"\s+(?:{_VERBS})\b", tail, re.IGNORECASE):
         return None  # the quote ended its sentence: what follows is the next one
-    for pattern in (_VERB_THEN_SUBJECT, _SUBJECT_THEN_VERB):
-        match = pattern.match(tail)
+    for pattern in (_VERB_THEN_SUBJECT, _SUBJECT_THEN_VERB, _CLOSING_ATTRIBUTION):
+        match = pattern.match(tail) if pattern is not _CLOSING_ATTRIBUTION else pattern.search(tail)
         if match is not None:
             start = quote.close_at + match.start("subject")
             return _resolve(text, start, quote.close_at + match.end("subject"), named, inside, quote)
@@ -174,8 +177,10 @@ def _resolve(text: str, start: int, end: int, named: list[_Named], inside: list[
 
 def _person_before(text: str, at: int, named: list[_Named], inside: list[tuple[int, int]]) -> str | None:
     """Who "he" or "the Ukrainian leader" is: the speaker, else the first person, of the nearest sentence before."""
-    people = [n for n in named if n.end <= at and n.entity.type is EntityType.PERSON
+    people = [n for n in named if n.end <= at and n.entity.type in (EntityType.PERSON, EntityType.OTHER)
               and not any(a <= n.start < b for a, b in inside)]
+    if any(n.entity.type is EntityType.PERSON for n in people):  # a name that could not be typed, if no person
+        people = [n for n in people if n.entity.type is EntityType.PERSON]
     own_sentence = _sentence_start(text, at)
     earlier = [n for n in people if n.end <= own_sentence]
     if earlier and not any(_speaks(text, n) for n in people if n.start >= own_sentence):
