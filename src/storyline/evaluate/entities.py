@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
+from storyline.entities import analyse
+
 __all__ = [
     "GoldMention",
     "GumDocument",
@@ -37,6 +39,7 @@ __all__ = [
     "MergeScore",
     "PredictedMention",
     "load_gum",
+    "predict",
     "score_mentions",
     "score_merging",
 ]
@@ -234,3 +237,17 @@ def score_merging(docs: Sequence[GumDocument], predictions: Sequence[Sequence[Pr
             gold_pairs += same_gold
             predicted_pairs += same_predicted
     return MergeScore(both, predicted_pairs, gold_pairs)
+
+
+def predict(doc: GumDocument) -> list[PredictedMention]:
+    """The entities stage's mentions of one GUM document, typed and merged as the stage does it.
+
+    GUM's text opens with the headline: it is given to the stage as the title (``analyse``, what
+    ``entities.tag_entities`` runs), the rest as the text.
+    """
+    title, _, body = doc.text.partition("\n\n")
+    analysis = analyse(title, body)
+    if analysis.document != doc.text[:len(analysis.document)]:
+        raise ValueError(f"{doc.name}: the stage's text does not line up with the document's")
+    return [PredictedMention(m.start, m.end, analysis.cluster_of(m).type.value, str(m.entity))
+            for m in analysis.mentions]
