@@ -44,7 +44,10 @@ def entity_keys(entity: ArticleEntity) -> tuple[tuple[str, str], ...]:
         if key and (" " in key or spelling == entity.name or entity.type is not EntityType.PERSON):
             keys.setdefault(key, spelling)
     words = entity.name.split()
-    if entity.type is EntityType.PERSON and len(words) >= 2:
+    # a name the entities stage could not type may be a person's: its surname counts, if only
+    # to tell that "Biden" alone is ambiguous when the archive has Joe and Hunter Biden
+    could_be_person = entity.type is EntityType.PERSON or (entity.type is EntityType.OTHER and len(words) <= 3)
+    if could_be_person and len(words) >= 2:
         keys.setdefault(_SURNAME + name_key(words[-1]), words[-1])
     return tuple(keys.items())
 
