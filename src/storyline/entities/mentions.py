@@ -57,14 +57,8 @@ class Mention:
     speaks: bool = False  # a speech verb right after it ("Ushakov said")
     place_word_after: bool = False  # "Sumy region", "Hudson river"
     locative_before: bool = False  # "in Geneva"
-    demonyms: tuple[str, ...] = ()  # countries its titles name ("Ukrainian President" -> Ukraine)
-    acronym_of: str | None = None  # set for "(FSB)" written right after a longer name
     entity: int = -1  # filled by merging
     cues: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def words(self) -> list[str]:
-        return self.text.split()
 
 
 class _Token:
@@ -194,7 +188,6 @@ def _split(run: list[_Token], text: str, tokens: list[_Token], lex: Lexicon, sta
     """One run into its mentions: titles off the front (their country kept as a place), hyphen pairs apart."""
     found: list[Mention] = []
     titles: list[str] = []
-    demonyms: list[str] = []
     cut = 0
     # "Justice Department", "PM Office": a name ending as an organisation's keeps its front words.
     last = run[-1].text.lower()
@@ -211,8 +204,6 @@ def _split(run: list[_Token], text: str, tokens: list[_Token], lex: Lexicon, sta
                 # Azerbaijan"); not a name after a title ("President Vladimir Putin": Vladimir, the city)
                 any(t.text.lower() in TITLES for t in run[i + 1:-1])
                 or (titles and i > 0 and run[i - 1].text in CONNECTORS)):
-            if country is not None:
-                demonyms.append(country)
             if low in lex.places or low in ORGANIZATIONS:  # "U.S. President Donald Trump": "U.S." is a place
                 found.append(Mention(token.start, token.end, _POSSESSIVE.sub("", token.text)))
             cut = i + 1
@@ -242,7 +233,7 @@ def _split(run: list[_Token], text: str, tokens: list[_Token], lex: Lexicon, sta
     after = _word_after(tokens, name[-1], text)
     if before is not None and before.text.lower() in TITLES and not before.capital:
         titles.append(before.text)
-    mention = Mention(start, end, written, titles=tuple(titles), demonyms=tuple(demonyms),
+    mention = Mention(start, end, written, titles=tuple(titles),
                       speaks=after is not None and after.text.lower() in SPEECH_VERBS,
                       place_word_after=after is not None and after.text.lower() in PLACE_HEADS,
                       locative_before=before is not None and before.text.lower() in _LOCATIVE)
