@@ -12,7 +12,7 @@ from storyline.ingest.items import NewArticle
 from storyline.ingest.runner import Ingest
 from storyline.quotes import find_quotes
 from storyline.store import SQLStore
-from storyline.types import Article, ArticleEntity, EntityLink, EntityType, Quote, RawItem
+from storyline.types import Article, ArticleEntity, EntityLink, EntityType, Quote, RawItem, StoryLink
 
 T0 = datetime(2025, 8, 7, 12, 0, tzinfo=UTC)
 
@@ -129,3 +129,21 @@ def test_reprocess_stores_the_entities_again(store: SQLStore, settings: Settings
     assert report.unchanged == 1
     assert {e.name for e in store.article_entities(article.id)} == {e.name for e in before}
     assert [q.speaker for q in store.article_quotes(article.id)] == ["Yuri Ushakov"]
+
+
+def test_a_storys_entities_and_quotes_are_read_over_its_articles(store: SQLStore) -> None:
+    first, second, elsewhere = stored(store, analysed(1, "a", "x"), analysed(2, "b", "y"), analysed(3, "c", "z"))
+    ids = store.save_article_entities([
+        (first.article_id, [link("Mark Rutte", mentions=2), link("NATO", EntityType.ORGANIZATION)],
+         [Quote("Next Friday will be important", "Mark Rutte", "Rutte", 0, 10)]),
+        (second.article_id, [link("Mark Rutte", entity_id=-1, mentions=3)],
+         [Quote("It has to be effectual recognition", "Mark Rutte", "Rutte", 0, 10)]),
+        (elsewhere.article_id, [link("Kaja Kallas")], [Quote("All occupied territories belong to Ukraine",
+                                                              "Kaja Kallas", "she", 0, 10)]),
+    ])
+    store.save_story_links([StoryLink(first.article_id, 7, 1.0), StoryLink(second.article_id, 7, 0.9),
+                            StoryLink(elsewhere.article_id, 8, 1.0)])
+    assert [(e.name, e.mentions) for e in store.story_entities(7)] == [("Mark Rutte", 5), ("NATO", 1)]
+    quotes = store.story_quotes(7)
+    assert [q.text for q in quotes] == ["Next Friday will be important", "It has to be effectual recognition"]
+    assert {q.entity_id for q in quotes} == {ids[0][0]}

@@ -288,6 +288,14 @@ class EntityStore(Protocol):
         """The articles that name an entity, newest first."""
         ...
 
+    def story_entities(self, story_id: int, *, limit: int = 50) -> list[StoredEntity]:
+        """A story's entities, ``mentions`` counted over its articles, most mentioned first."""
+        ...
+
+    def story_quotes(self, story_id: int) -> list[StoredQuote]:
+        """A story's quotes, its articles oldest first, each article's in order (to group by speaker)."""
+        ...
+
 class Store(ArticleStore, PageStore, SourceStore, CopyStore, StoryStore, EmbeddingStore, CheckpointStore,
             EntityStore, Protocol):
     """The whole store: what ``open_store`` returns. Consumers ask for the narrow part they use."""

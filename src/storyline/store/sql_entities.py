@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from storyline.store.engine import Engines
 from storyline.store.rows import stored_article
-from storyline.store.schema import article_entities, articles, entities, entity_aliases, quotes
+from storyline.store.schema import article_entities, articles, entities, entity_aliases, quotes, story_articles
 from storyline.types import EntityLink, EntityType, Quote, StoredArticle, StoredEntity, StoredQuote
 
 
@@ -98,6 +98,29 @@ class EntityQueries:
         aliases = _aliases(self, [entity_id])
         return StoredEntity(int(row.id), row.name, _type(row.type), row.tied_to, aliases.get(entity_id, ()),
                             int(row.mentions))
+
+    def story_entities(self: _StoreInternals, story_id: int, *, limit: int = 50) -> list[StoredEntity]:
+        mentions = sa.func.sum(article_entities.c.mentions).label("mentions")
+        query = (sa.select(entities.c.id, entities.c.name, entities.c.type, entities.c.tied_to, mentions)
+                 .join(article_entities, article_entities.c.entity_id == entities.c.id)
+                 .join(story_articles, story_articles.c.article_id == article_entities.c.article_id)
+                 .where(story_articles.c.story_id == story_id)
+                 .group_by(entities.c.id, entities.c.name, entities.c.type, entities.c.tied_to)
+                 .order_by(mentions.desc(), entities.c.id).limit(max(0, limit)))
+        rows = self._read("reading a story's entities", lambda c: c.execute(query).all())
+        aliases = _aliases(self, [int(r.id) for r in rows])
+        return [StoredEntity(int(r.id), r.name, _type(r.type), r.tied_to, aliases.get(int(r.id), ()),
+                             int(r.mentions)) for r in rows]
+
+    def story_quotes(self: _StoreInternals, story_id: int) -> list[StoredQuote]:
+        query = (sa.select(quotes)
+                 .join(story_articles, story_articles.c.article_id == quotes.c.article_id)
+                 .join(articles, articles.c.id == quotes.c.article_id)
+                 .where(story_articles.c.story_id == story_id)
+                 .order_by(articles.c.sort_time, articles.c.id, quotes.c.position))
+        rows = self._read("reading a story's quotes", lambda c: c.execute(query).all())
+        return [StoredQuote(int(r.article_id), int(r.position), r.text, r.speaker, r.speaker_as_written,
+                            None if r.entity_id is None else int(r.entity_id)) for r in rows]
 
     def entity_articles(self: _StoreInternals, entity_id: int, *, limit: int = 100) -> list[StoredArticle]:
         query = (sa.select(articles)
