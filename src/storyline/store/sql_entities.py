@@ -47,29 +47,20 @@ class EntityQueries:
         if not analyses:
             return []
         now = datetime.now(UTC)
-        ids: list[list[int]] = []
-        created: list[int] = []  # ids of the entities this call created, in order (-1 is the first)
+        # One statement per table for the whole batch: this runs in the process that owns the
+        # store, where a statement per entity cost more than finding the entities did.
         with self._errors("storing entities and quotes"), self._engines.write() as conn:
-            for article_id, links, found in analyses:
-                conn.execute(article_entities.delete().where(article_entities.c.article_id == article_id))
-                conn.execute(quotes.delete().where(quotes.c.article_id == article_id))
-                article_ids = [_stored_entity(conn, self._insert, link, now, created) for link in links]
-                ids.append(article_ids)
-                rows = {}
-                for entity_id, link in zip(article_ids, links, strict=True):
-                    row = rows.setdefault(entity_id, {"article_id": article_id, "entity_id": entity_id,
-                                                      "mentions": 0, "name": link.entity.name})
-                    row["mentions"] += link.entity.mentions
-                if rows:
-                    conn.execute(article_entities.insert(), list(rows.values()))
-                by_name = {link.entity.name: entity_id for entity_id, link in zip(article_ids, links, strict=True)}
-                if found:
-                    conn.execute(quotes.insert(), [
-                        {"article_id": article_id, "position": position, "text": q.text, "speaker": q.speaker,
-                         "speaker_as_written": q.speaker_as_written, "entity_id": by_name.get(q.speaker or ""),
-                         "start": q.start, "end": q.end}
-                        for position, q in enumerate(found)
-                    ])
+            article_ids = [article_id for article_id, _, _ in analyses]
+            conn.execute(article_entities.delete().where(article_entities.c.article_id.in_(article_ids)))
+            conn.execute(quotes.delete().where(quotes.c.article_id.in_(article_ids)))
+            created = _created_entities(conn, [link for _, links, _ in analyses for link in links], now)
+            ids = [[created[-link.entity_id - 1] if link.entity_id is not None and link.entity_id < 0
+                    else link.entity_id if link.entity_id is not None else created.pop_next()
+                    for link in links] for _, links, _ in analyses]
+            _improve_existing(conn, [(entity_id, link) for (_, links, _), row in zip(analyses, ids, strict=True)
+                                     for entity_id, link in zip(row, links, strict=True)
+                                     if link.entity_id is not None and link.entity_id > 0])
+            _save_rows(conn, self._insert, analyses, ids)
         return ids
 
     def article_entities(self: _StoreInternals, article_id: int) -> list[StoredEntity]:
@@ -131,30 +122,78 @@ class EntityQueries:
         return [stored_article(r) for r in rows]
 
 
-def _stored_entity(conn: Connection, insert: Callable[..., Any], link: EntityLink, now: datetime,
-                   created: list[int]) -> int:
-    """The id of the link's entity: created when new, renamed when the article names it more fully."""
-    entity = link.entity
-    if link.entity_id is None:
-        entity_id = int(conn.execute(entities.insert().values(
-            name=entity.name, type=entity.type.value, tied_to=entity.tied_to, created_at=now,
-        ).returning(entities.c.id)).scalar_one())
-        created.append(entity_id)
-    else:
-        entity_id = created[-link.entity_id - 1] if link.entity_id < 0 else link.entity_id
-        current = conn.execute(sa.select(entities.c.name, entities.c.type).where(entities.c.id == entity_id)).one()
-        values: dict[str, Any] = {}
-        if len(entity.name.split()) > len(current.name.split()):
-            values["name"] = entity.name  # "Putin" learns he is "Vladimir Putin"
-        if current.type == EntityType.OTHER.value and entity.type is not EntityType.OTHER:
-            values["type"] = entity.type.value
+class _Created(list[int]):
+    """The ids of the entities a call created, in order; handed out in turn to the links without one."""
+
+    def __init__(self, ids: Sequence[int]) -> None:
+        super().__init__(ids)
+        self._next = 0
+
+    def pop_next(self) -> int:
+        self._next += 1
+        return self[self._next - 1]
+
+
+def _created_entities(conn: Connection, links: Sequence[EntityLink], now: datetime) -> _Created:
+    """Insert the entities of the links that have no id, in one statement; their ids in order."""
+    new = [link.entity for link in links if link.entity_id is None]
+    if not new:
+        return _Created([])
+    rows = conn.execute(
+        entities.insert().returning(entities.c.id, sort_by_parameter_order=True),
+        [{"name": e.name, "type": e.type.value, "tied_to": e.tied_to, "created_at": now} for e in new],
+    ).all()
+    return _Created([int(row.id) for row in rows])
+
+
+def _improve_existing(conn: Connection, links: Sequence[tuple[int, EntityLink]]) -> None:
+    """Existing entities take a fuller name ("Putin" learns he is "Vladimir Putin") or a type they lacked."""
+    if not links:
+        return
+    current = {int(r.id): r for r in conn.execute(
+        sa.select(entities.c.id, entities.c.name, entities.c.type).where(
+            entities.c.id.in_(sorted({entity_id for entity_id, _ in links})))).all()}
+    changes: dict[int, dict[str, Any]] = {}
+    for entity_id, link in links:
+        row = current.get(entity_id)
+        if row is None:
+            continue
+        values = changes.setdefault(entity_id, {})
+        name = values.get("name", row.name)
+        if len(link.entity.name.split()) > len(name.split()):
+            values["name"] = link.entity.name
+        if row.type == EntityType.OTHER.value and link.entity.type is not EntityType.OTHER:
+            values.setdefault("type", link.entity.type.value)
+    for entity_id, values in changes.items():
         if values:
             conn.execute(entities.update().where(entities.c.id == entity_id).values(**values))
-    spellings = dict(link.keys)
+
+
+def _save_rows(conn: Connection, insert: Callable[..., Any],
+               analyses: Sequence[tuple[int, Sequence[EntityLink], Sequence[Quote]]], ids: list[list[int]]) -> None:
+    """The spellings, the article links and the quotes of a batch, one statement each."""
+    spellings: dict[tuple[int, str], str] = {}
+    links_rows: dict[tuple[int, int], dict[str, Any]] = {}
+    quote_rows: list[dict[str, Any]] = []
+    for (article_id, links, found), row_ids in zip(analyses, ids, strict=True):
+        by_name: dict[str, int] = {}
+        for entity_id, link in zip(row_ids, links, strict=True):
+            for key, spelling in link.keys:
+                spellings.setdefault((entity_id, key[:200]), spelling)
+            row = links_rows.setdefault((article_id, entity_id), {"article_id": article_id, "entity_id": entity_id,
+                                                                  "mentions": 0, "name": link.entity.name})
+            row["mentions"] += link.entity.mentions
+            by_name.setdefault(link.entity.name, entity_id)
+        quote_rows.extend({"article_id": article_id, "position": position, "text": q.text, "speaker": q.speaker,
+                           "speaker_as_written": q.speaker_as_written, "entity_id": by_name.get(q.speaker or ""),
+                           "start": q.start, "end": q.end} for position, q in enumerate(found))
     if spellings:
         conn.execute(insert(entity_aliases).on_conflict_do_nothing(index_elements=["entity_id", "key"]),
-                     [{"entity_id": entity_id, "key": key[:200], "alias": alias} for key, alias in spellings.items()])
-    return entity_id
+                     [{"entity_id": e, "key": k, "alias": a} for (e, k), a in spellings.items()])
+    if links_rows:
+        conn.execute(article_entities.insert(), list(links_rows.values()))
+    if quote_rows:
+        conn.execute(quotes.insert(), quote_rows)
 
 
 def _aliases(store: _StoreInternals, entity_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
