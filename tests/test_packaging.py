@@ -29,3 +29,7 @@ def test_the_sample_starter_feeds_and_model_are_package_data() -> None:
     assert settings.resolved_starter_feeds in shipped
     for name in ("model.onnx", "tokenizer.json", "LICENSE"):
         assert PACKAGE / "embed" / "model" / name in shipped
+
+
+def test_the_entities_word_list_is_package_data() -> None:
+    assert PACKAGE / "entities" / "data" / "common_words.txt" in _package_data()

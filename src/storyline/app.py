@@ -24,6 +24,7 @@ from storyline.errors import ConfigError, InputError, RecordError, StorylineErro
 from storyline.fetch import Fetcher, FetchPolicy, HostLimiter, RobotsCache, make_user_agent
 from storyline.ingest import batch, subscriptions
 from storyline.ingest.batch import DedupeOutcome, Record, StoryRun
+from storyline.ingest.prepare import analyze_paths as _analyze_paths
 from storyline.ingest.prepare import extract_paths as _extract_paths
 from storyline.ingest.refresh import Refresher, RefreshPolicy, RefreshResult, warm_up
 from storyline.ingest.runner import Ingest
@@ -35,6 +36,7 @@ from storyline.processes import worker_pool
 from storyline.reading import ArticleView, StoryCard, StoryView, article_view, home_stories, story_view, syndication_of
 from storyline.store import Store, open_store
 from storyline.types import (
+    Article,
     ArticleRevision,
     ExtractedArticle,
     ImportReport,
@@ -54,6 +56,7 @@ __all__ = [
     "StoryRun",
     "StoryView",
     "Storyline",
+    "analyze_paths",
     "cluster_records",
     "dedupe_records",
     "extract_paths",
@@ -379,3 +382,13 @@ def make_app(settings: Settings) -> Storyline:
                           hint="Set --home or STORYLINE_HOME to a writable folder.") from exc
     store = open_store(settings.resolved_database_url, sqlite_readers=settings.sqlite_readers)
     return Storyline(settings, store)
+
+
+def analyze_paths(paths: Sequence[Path]) -> Iterator[tuple[str, str | None, Article] | StorylineError]:
+    """Run the per-article stages (extraction, entities, quotes) on files, storing nothing (``storyline analyze``).
+
+    Each article as (the input it came from, the record's own id if it had one, the article);
+    an aggregator page's related articles come as articles of their own.
+    """
+    for result in _analyze_paths(paths):
+        yield result if isinstance(result, StorylineError) else (result.origin, result.guid, result.article)

@@ -15,12 +15,16 @@ from enum import StrEnum
 
 __all__ = [
     "Article",
+    "ArticleEntity",
     "DuplicateLink",
+    "EntityLink",
+    "EntityType",
     "ExtractedArticle",
     "FetchResult",
     "ImportReport",
     "ItemFailure",
     "ParsedFeed",
+    "Quote",
     "RawItem",
     "RawPage",
     "Source",
@@ -28,6 +32,8 @@ __all__ = [
     "SourceKind",
     "StoreStats",
     "StoredArticle",
+    "StoredEntity",
+    "StoredQuote",
     "Story",
     "UpsertOutcome",
     "UpsertResult",
@@ -169,6 +175,89 @@ class ExtractedArticle:
     related: tuple[ExtractedArticle, ...] = ()
 
 
+class EntityType(StrEnum):
+    """What a named entity is."""
+
+    PERSON = "person"
+    ORGANIZATION = "organization"
+    PLACE = "place"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleEntity:
+    """A person, organisation or place an article names, its spellings and partial mentions merged.
+
+    ``name`` is the fullest spelling without titles ("Volodymyr Zelenskyy"), ``aliases`` the
+    other spellings as written ("Zelenskiy", "Zelenskyy"), ``mentions`` how often the title
+    and text name it. ``spans`` are where the text (not the title) names it, as offsets.
+    """
+
+    name: str
+    type: EntityType
+    aliases: tuple[str, ...] = ()
+    mentions: int = 1
+    tied_to: str | None = None  # the country an institution stands for ("the Kremlin" -> "Russia")
+    spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Words an article quotes directly, and who said them.
+
+    ``speaker`` is the speaking entity's name (an :class:`ArticleEntity` name of the same
+    article), ``speaker_as_written`` how the text names the speaker there ("Ushakov", "he",
+    "a German government spokesman"); both None when the text does not say. ``start:end``
+    is the quote in the article's text, quotation marks excluded.
+    """
+
+    text: str
+    speaker: str | None
+    speaker_as_written: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntityLink:
+    """An article's entity as the entities stage stores it: the archive entity it joins (None: a new one).
+
+    A negative ``entity_id`` -k names the entity the k-th link of the same call that had none
+    created (one new person named by two articles of a batch is one entity).
+
+    ``keys`` are the spelling-blind keys later articles' entities are looked up by, each with
+    the spelling it was made from (``("zelenski", "Zelenskiy")``).
+    """
+
+    entity_id: int | None
+    entity: ArticleEntity
+    keys: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntity:
+    """A person, organisation or place of the archive, one across articles and spellings."""
+
+    id: int
+    name: str
+    type: EntityType
+    tied_to: str | None = None
+    aliases: tuple[str, ...] = ()
+    mentions: int = 0  # in the articles a read covers (one article's, or the archive's)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuote:
+    """A stored quote: its article, its place among the article's quotes, and the speaking entity's id."""
+
+    article_id: int
+    position: int
+    text: str
+    speaker: str | None
+    speaker_as_written: str | None
+    entity_id: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """An article ready to store: canonical URL, normalised text, UTC time, content hash."""
@@ -191,6 +280,10 @@ class Article:
     body_html: str | None = None
     credits: tuple[str, ...] = ()
     dateline: str | None = None
+    # Filled by the per-article stages after normalize (``entities``, ``quotes``); the store
+    # keeps them in tables of their own, not with the article's row.
+    entities: tuple[ArticleEntity, ...] = ()
+    quotes: tuple[Quote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,10 @@ The rules:
   Wikinews article (``wiki-...``, one event each) by ``gate_part("wiki:" + id, share=WIKINEWS_GATE_SHARE)``.
 - **Extraction pages** (``extraction/scrapinghub-dev``): by page key,
   ``gate_part("page:" + key, share=EXTRACTION_GATE_SHARE)``.
+- **Entities** (``entities/gum-news``, GUM's news documents): by document name,
+  ``gate_part("gum:" + name, share=ENTITIES_GATE_SHARE)``.
+- **Quotes** (``data/quality/quotes.jsonl``): by the article a quote is in, so all quotes of one
+  article sit on one side: ``gate_part("quotes:" + article, share=QUOTES_GATE_SHARE)``.
 
 Sizes (checked by ``tests/test_splits.py``), fit / gate:
 
@@ -32,7 +36,8 @@ Sizes (checked by ``tests/test_splits.py``), fit / gate:
 - the pool: 1,677 / 883 reports (1,052 / 533 incidents);
 - duplicates set: 3,651 / 1,698 records (ECB+ 1,117 / 333, gun violence (GVC and pool) 1,946 / 1,079,
   Wikinews 588 / 286);
-- extraction: 61 / 31 pages.
+- extraction: 61 / 31 pages;
+- entities: see ``tests/test_splits.py``; quotes: see ``tests/test_quotes_quality.py``.
 """
 
 from __future__ import annotations
@@ -46,17 +51,21 @@ from typing import Literal
 
 __all__ = [
     "ECBPLUS_GATE_TOPICS",
+    "ENTITIES_GATE_SHARE",
     "EXTRACTION_GATE_SHARE",
     "INCIDENT_GATE_SHARE",
+    "QUOTES_GATE_SHARE",
     "SALT",
     "WIKINEWS_GATE_SHARE",
     "IncidentSplit",
     "Part",
     "dedupe_part",
     "ecbplus_part",
+    "entities_part",
     "extraction_part",
     "gate_part",
     "incident_split",
+    "quotes_part",
 ]
 
 Part = Literal["fit", "gate"]
@@ -65,6 +74,8 @@ SALT = "storyline-gates-2026"
 INCIDENT_GATE_SHARE = 0.35
 WIKINEWS_GATE_SHARE = 0.35
 EXTRACTION_GATE_SHARE = 0.4
+ENTITIES_GATE_SHARE = 0.4
+QUOTES_GATE_SHARE = 0.4
 ECBPLUS_GATE_TOPICS = frozenset(range(36, 46))  # Barhom et al.'s test topics
 
 
@@ -153,3 +164,13 @@ def dedupe_part(event: str, incidents: IncidentSplit) -> Part:
 def extraction_part(page_key: str) -> Part:
     """The part of one extraction benchmark page, by its key."""
     return _part(gate_part(f"page:{page_key}", share=EXTRACTION_GATE_SHARE))
+
+
+def entities_part(document: str) -> Part:
+    """The part of one GUM news document (``GUM_news_afghan``), by its name."""
+    return _part(gate_part(f"gum:{document}", share=ENTITIES_GATE_SHARE))
+
+
+def quotes_part(article: str) -> Part:
+    """The part of the labelled quotes of one article, by the article's key in the quotes set."""
+    return _part(gate_part(f"quotes:{article}", share=QUOTES_GATE_SHARE))

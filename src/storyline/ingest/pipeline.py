@@ -13,16 +13,29 @@ script. Nobody else strings stages together.
     extract    RawItem -> ExtractedArticle: HTML to text and metadata       EXTRACT
                (an aggregator page also yields its related articles: each goes on alone)
     normalize  -> Article: canonical URL, clean text, UTC, content hash     ARTICLE_STAGES
+    entities   -> people, organisations, places, merged and typed            storyline.entities
+    quotes     -> direct quotes, their speakers resolved to the entities      storyline.quotes
                (per-article enrichment that needs only the article plugs in after normalize)
     -- once per batch, in the process that owns the store (``ingest.runner``) -----------------------------
     store      Article -> stored row, idempotent by canonical URL, page kept for reprocess
     copies     new article -> its group of copies (agency credited)        STORED_STAGES
     stories    new article -> embedded, then into a story (copies follow their original)
-               (entities, quotes and summaries plug in after stories: they read a story's articles)
+    entities   the article's entities joined to the archive's (one "Vladimir Putin" across
+               articles), its entities and quotes stored; also for articles whose text changed
+               (``RevisingStage``: a publisher's edit, ``storyline reprocess``)
+               (summaries plug in after: they read a story's articles)
 
 Ordering rules: normalize before anything that compares articles (canonical URLs, clean
-text); store before the stored stages (they need ids and earlier articles); copies before
-stories (a copy joins its original's story without being embedded).
+text); entities after normalize (offsets into the clean text), quotes after entities (a
+speaker is one of the article's entities); store before the stored stages (they need ids and
+earlier articles); copies before stories (a copy joins its original's story without being
+embedded).
+
+Why entities and quotes are per-article stages and not stored ones: they need only the
+article's own text and cost milliseconds of CPU each, so they run where the article is
+prepared, in the worker processes that extract feeds in parallel, and not in the one process
+that owns the store (the bottleneck of ingest). What needs the archive, joining an article's
+"Putin" to the "Vladimir Putin" of earlier articles, is the small stored ``entities`` stage.
 
 A stored stage is a package plus one line in ``STORED_STAGES``: a class built from the store
 and the settings (``StoredStage``), given each batch of newly stored articles in order.
@@ -31,23 +44,26 @@ and the settings (``StoredStage``), given each batch of newly stored articles in
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from storyline import extract, normalize
+from storyline import entities, extract, normalize, quotes
 from storyline.config import Settings
 from storyline.ingest.copies import CopyStage
+from storyline.ingest.entities import EntityStage
 from storyline.ingest.items import NewArticle
 from storyline.ingest.stories import StoryStage
 from storyline.store import Store
 from storyline.types import ExtractedArticle, RawItem
 
-__all__ = ["ARTICLE_STAGES", "EXTRACT", "STORED_STAGES", "StoredStage"]
+__all__ = ["ARTICLE_STAGES", "EXTRACT", "STORED_STAGES", "RevisingStage", "StoredStage"]
 
 Stage = Callable[[Any], Any]
 
 EXTRACT: Callable[[RawItem], ExtractedArticle] = extract.extract_article
 ARTICLE_STAGES: tuple[Stage, ...] = (
     normalize.normalize_article,  # ExtractedArticle -> Article
+    entities.tag_entities,  # Article -> Article with its entities
+    quotes.tag_quotes,  # Article -> Article with its quotes (reads its entities)
 )
 
 
@@ -69,10 +85,20 @@ class StoredStage(Protocol):
         ...
 
 
+@runtime_checkable
+class RevisingStage(Protocol):
+    """A stored stage whose results follow the article's text: it also takes articles whose text changed."""
+
+    def revise(self, changed: Sequence[NewArticle]) -> None:
+        """Redo the articles a batch updated (a publisher's edit; every re-extracted page in ``reprocess``)."""
+        ...
+
+
 # Built in this order and given each batch in this order. ``enabled`` says whether the
 # settings turn a stage on (stories embed every article: a user may switch them off).
 StageFactory = Callable[[Store, Settings], StoredStage]
 STORED_STAGES: tuple[tuple[str, StageFactory, Callable[[Settings], bool]], ...] = (
     ("copies", CopyStage.from_settings, lambda settings: True),
     ("stories", StoryStage.from_settings, lambda settings: settings.stories),
+    ("entities", EntityStage.from_settings, lambda settings: True),
 )

@@ -21,7 +21,7 @@ from storyline.ingest import pipeline
 from storyline.ingest.items import Prepared, PreparedArticle
 from storyline.types import ExtractedArticle, ItemFailure, RawItem
 
-__all__ = ["extract_paths", "prepare_item", "prepare_many"]
+__all__ = ["analyze_paths", "extract_paths", "prepare_item", "prepare_many"]
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +92,28 @@ def extract_paths(
                 try:
                     yield pipeline.EXTRACT(item)
                 except ExtractError as exc:
+                    yield exc
+        except InputError as exc:
+            yield exc
+
+
+def analyze_paths(paths: Sequence[Path]) -> Iterable[PreparedArticle | StorylineError]:
+    """The per-item stages alone, no store: each article of the files (related ones too) or an error per item.
+
+    What ``storyline analyze`` prints: the articles' entities and quotes as the stages found them.
+    """
+    for entry in parse.find_input_files(paths):
+        if isinstance(entry, InputError):
+            yield entry
+            continue
+        try:
+            for item in parse.read_file(entry):
+                if isinstance(item, InputError):
+                    yield item
+                    continue
+                try:
+                    yield from prepare_item(item)
+                except StorylineError as exc:
                     yield exc
         except InputError as exc:
             yield exc

@@ -45,16 +45,24 @@ class Tally:
         self.notes: list[ItemFailure] = []  # stored, but not as they came (a text cut to the cap)
         self.article_of: dict[str, int] | None = {} if keep_ids else None
 
-    def count(self, items: Sequence[PreparedArticle], results: Sequence[UpsertResult]) -> list[NewArticle]:
-        """Count a stored batch; the articles it inserted."""
-        new = []
+    def count(
+        self, items: Sequence[PreparedArticle], results: Sequence[UpsertResult], *, redo_unchanged: bool = False
+    ) -> tuple[list[NewArticle], list[NewArticle]]:
+        """Count a stored batch; the articles it inserted, and those whose per-article results must be stored again.
+
+        Those are the updated ones (an edit), and with ``redo_unchanged`` (``reprocess``, which
+        re-runs the per-article stages on every kept page) the unchanged ones too.
+        """
+        new, changed = [], []
         for item, result in zip(items, results, strict=True):
             self.outcomes[result.outcome] += 1
             if self.article_of is not None:
                 self.article_of[item.origin] = result.article_id
             if result.outcome is UpsertOutcome.INSERTED:
                 new.append(NewArticle(result.article_id, item.article, item.signature))
-        return new
+            elif result.outcome is UpsertOutcome.UPDATED or redo_unchanged:
+                changed.append(NewArticle(result.article_id, item.article, item.signature))
+        return new, changed
 
     def fail(self, origin: str, error: Exception) -> None:
         reason = error.message if isinstance(error, StorylineError) else str(error)
@@ -222,7 +230,8 @@ class Ingest:
                 batch.append(first)
                 if on_page is not None:
                     on_page(page.origin)
-            self._store_batch(batch, None, tally, revisions=False)  # re-extraction, not an edit
+            # re-extraction, not an edit; the per-article stages' results are stored again
+            self._store_batch(batch, None, tally, revisions=False, redo_unchanged=True)
         self.drain()
         return tally.report()
 
@@ -241,17 +250,19 @@ class Ingest:
 
     # -- the store step and the stored stages ----------------------------------------------------
 
-    def _stored(self, new: Sequence[NewArticle]) -> None:
-        """Give newly inserted articles to the stored stages, in order."""
-        if not new:
-            return
+    def _stored(self, counted: tuple[list[NewArticle], list[NewArticle]]) -> None:
+        """Give newly inserted articles to the stored stages, in order; changed ones to the stages that revise."""
+        new, changed = counted
         for stage in self.stages:
             try:
-                stage.process(new)
+                if new:
+                    stage.process(new)
+                if changed and isinstance(stage, pipeline.RevisingStage):
+                    stage.revise(changed)
             except StoreUnavailableError:
                 raise
             except Exception:  # the articles are stored; a stage's failure must not lose the batch
-                log.exception("stored_stage_failed", stage=stage.name, articles=len(new))
+                log.exception("stored_stage_failed", stage=stage.name, articles=len(new) + len(changed))
 
     def _capped(self, item: PreparedArticle, tally: Tally) -> PreparedArticle:
         """The item with its text cut to ``max_article_chars`` (at a paragraph, else a space), noted.
@@ -288,7 +299,8 @@ class Ingest:
         return results
 
     def _store_batch(
-        self, batch: Sequence[PreparedArticle], source_id: int | None, tally: Tally, *, revisions: bool = True
+        self, batch: Sequence[PreparedArticle], source_id: int | None, tally: Tally, *, revisions: bool = True,
+        redo_unchanged: bool = False,
     ) -> None:
         if not batch:
             return
@@ -312,9 +324,9 @@ class Ingest:
                 except StoreError as exc:
                     tally.fail(item.origin, exc)
                     continue
-                self._stored(tally.count([item], results_one))
+                self._stored(tally.count([item], results_one, redo_unchanged=redo_unchanged))
         else:
-            self._stored(tally.count(items, results))
+            self._stored(tally.count(items, results, redo_unchanged=redo_unchanged))
         if tally.article_of is not None:  # an input folded into a later one of the batch became that article
             for p in batch:
                 stored = tally.article_of.get(items_by_url[p.article.canonical_url].origin)

@@ -209,7 +209,7 @@ def _megabytes(count: int) -> str:
 
 
 def record_to_item(record: Any, origin: str) -> RawItem:
-    """One JSON record {title, text | html, url?, source?, published?, authors?} as a raw item."""
+    """One JSON record {title, text | html, url?, source?, published?, authors?, id?} as a raw item."""
     if not isinstance(record, Mapping):
         raise RecordError(origin, f"a JSON {type(record).__name__}, not an object")
     values: dict[str, str | None] = {}
@@ -221,6 +221,7 @@ def record_to_item(record: Any, origin: str) -> RawItem:
         values[name] = value or None
     if not values["text"] and not values["html"]:
         raise RecordError(origin, 'no "text" (or "html") in the record')
+    record_id = record.get("id")
     return RawItem(
         origin=origin,
         title=values["title"],
@@ -232,6 +233,8 @@ def record_to_item(record: Any, origin: str) -> RawItem:
         authors=_authors(record.get("authors"), origin),
         is_sample=record.get("sample") is True,
         licence=values["licence"],
+        # the record's own id, as a feed entry's (``storyline analyze`` names its output by it)
+        guid=str(record_id) if isinstance(record_id, str | int) and not isinstance(record_id, bool) else None,
     )
 
 

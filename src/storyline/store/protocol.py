@@ -19,7 +19,7 @@ Guarantees, for every implementation:
 - **Nothing is deleted implicitly.** Only the ``delete_*`` methods delete.
 
 The protocol is split by entity (articles, pages, sources, copies, stories, embeddings,
-checkpoints): each consumer asks for the part it uses, and ``Store`` is all of them.
+checkpoints, entities and quotes): each consumer asks for the part it uses, and ``Store`` is all of them.
 """
 
 from __future__ import annotations
@@ -32,11 +32,16 @@ from storyline.types import (
     Article,
     ArticleRevision,
     DuplicateLink,
+    EntityLink,
+    EntityType,
     Lease,
+    Quote,
     RawPage,
     Source,
     SourceKind,
     StoredArticle,
+    StoredEntity,
+    StoredQuote,
     StoreStats,
     StoryLink,
     StoryStats,
@@ -274,7 +279,52 @@ class CheckpointStore(Protocol):
         """The last checkpoint of the story clusterer: last article id it had seen, and its state."""
         ...
 
-class Store(ArticleStore, PageStore, SourceStore, CopyStore, StoryStore, EmbeddingStore, CheckpointStore, Protocol):
+class EntityStore(Protocol):
+    """The archive's entities (one across articles and spellings), which articles name them, and quotes."""
+
+    def entity_keys(self) -> list[tuple[str, int, EntityType]]:
+        """Every (spelling-blind key, entity id, type) of the archive, to join new articles' entities to."""
+        ...
+
+    def save_article_entities(
+        self, analyses: Sequence[tuple[int, Sequence[EntityLink], Sequence[Quote]]]
+    ) -> list[list[int]]:
+        """Replace, atomically, the entities and quotes of each (article id, links, quotes).
+
+        A link without an entity id creates the entity (a negative id -k: the entity the k-th
+        creating link of this call made); a link to an existing one adds its keys
+        and takes a fuller name or a type where the entity had none. Returns the entity id of
+        each link, per article, in order. A quote's speaker is linked to the entity of the
+        same name among the article's links.
+        """
+        ...
+
+    def article_entities(self, article_id: int) -> list[StoredEntity]:
+        """An article's entities, ``mentions`` counted in it, most mentioned first."""
+        ...
+
+    def article_quotes(self, article_id: int) -> list[StoredQuote]:
+        """An article's quotes, in the order it gives them."""
+        ...
+
+    def get_entity(self, entity_id: int) -> StoredEntity | None:
+        """One entity, ``mentions`` counted over the archive, or None."""
+        ...
+
+    def entity_articles(self, entity_id: int, *, limit: int = 100) -> list[StoredArticle]:
+        """The articles that name an entity, newest first."""
+        ...
+
+    def story_entities(self, story_id: int, *, limit: int = 50) -> list[StoredEntity]:
+        """A story's entities, ``mentions`` counted over its articles, most mentioned first."""
+        ...
+
+    def story_quotes(self, story_id: int) -> list[StoredQuote]:
+        """A story's quotes, its articles oldest first, each article's in order (to group by speaker)."""
+        ...
+
+class Store(ArticleStore, PageStore, SourceStore, CopyStore, StoryStore, EmbeddingStore, CheckpointStore,
+            EntityStore, Protocol):
     """The whole store: what ``open_store`` returns. Consumers ask for the narrow part they use."""
 
     def dialect(self) -> str:

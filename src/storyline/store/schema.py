@@ -230,3 +230,50 @@ cluster_checkpoints = sa.Table(
     sa.Column("saved_at", UTCDateTime, nullable=False),
     sa.Column("state", sa.LargeBinary, nullable=False),
 )
+
+# Entities of the archive: one row per person, organisation or place across articles and
+# spellings. Their spellings and the keys later articles are joined by are in entity_aliases.
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("tied_to", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+entity_aliases = sa.Table(
+    "entity_aliases",
+    metadata,
+    sa.Column("entity_id", sa.Integer, sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("alias", sa.Text, nullable=False),
+    sa.Index("ix_entity_aliases_key", "key"),
+)
+
+# Which entities an article names, and how often; replaced whole when the article is analysed again.
+article_entities = sa.Table(
+    "article_entities",
+    metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("entity_id", sa.Integer, sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("mentions", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),  # as the article names it at its fullest
+    sa.Index("ix_article_entities_entity_id", "entity_id"),
+)
+
+# Direct quotes, in article order; the speaker's entity when the quote's speaker is one.
+quotes = sa.Table(
+    "quotes",
+    metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("speaker", sa.Text),
+    sa.Column("speaker_as_written", sa.Text),
+    sa.Column("entity_id", sa.Integer, sa.ForeignKey("entities.id", ondelete="SET NULL")),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Index("ix_quotes_entity_id", "entity_id"),
+)

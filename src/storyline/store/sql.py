@@ -19,6 +19,7 @@ from storyline.store.engine import Engines, create_engines, display_url
 from storyline.store.rows import article_values, stored_article
 from storyline.store.schema import article_revisions, articles, duplicates, raw_pages, sources
 from storyline.store.sql_duplicates import DuplicateQueries
+from storyline.store.sql_entities import EntityQueries
 from storyline.store.sql_sources import SourceQueries, record_items
 from storyline.store.sql_stories import StoryQueries
 from storyline.types import (
@@ -43,7 +44,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SQLStore(SourceQueries, DuplicateQueries, StoryQueries):
+class SQLStore(SourceQueries, DuplicateQueries, StoryQueries, EntityQueries):
     """Store over SQLAlchemy Core; see :mod:`storyline.store.protocol` for the guarantees."""
 
     def __init__(self, engines: Engines, url: str) -> None:
