@@ -801,7 +801,7 @@ def test_parsing_in_worker_processes_works_end_to_end(make_storyline: Callable[.
     assert fetch_one(app, source).report.inserted == 1
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)  # a hang guard: closing the app embeds and assigns all 10,000 (minutes when busy)
 def test_a_feed_of_ten_thousand_items(app: Storyline, site: Site) -> None:
     count = 10_000
     now = datetime.now(UTC)
