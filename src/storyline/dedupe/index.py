@@ -20,7 +20,7 @@ A new text is compared with the texts already added, in three steps:
 
 ``add_batch`` runs the steps for a batch of signed texts at once, with the same outcome as
 adding them one by one: a text's candidates are the texts added before it, earlier texts of
-its batch included. Storage is numpy columns, about 1.6 KB a text (see ``DuplicateIndex``).
+its batch included. Storage is numpy columns, about 1.5 KB a text (see ``DuplicateIndex``).
 """
 
 from __future__ import annotations
@@ -76,9 +76,10 @@ class _Verified:
 class DuplicateIndex:
     """Texts added so far, found again by their copies. Not thread-safe; one writer.
 
-    Memory per text: its signature (uint16), openings and windows (uint8), 640 bytes; its 80
-    band keys and their chain, 640 bytes, and its share of the band slots, up to 320; a few
-    counters and its id. About 1.6 GB for a million texts (``bench/dedupe.py`` measures it).
+    Memory per text: its signature (uint16), openings and windows (uint8), 640 bytes; its 64
+    band keys and their chain, 512 bytes, and its share of the band slots, up to 256; a few
+    counters and its id. ``bench/dedupe.py`` measures 1.84 GB at the peak for a million texts
+    (1.46 GB before windows).
     """
 
     def __init__(self, *, num_perm: int = t.NUM_PERM) -> None:
