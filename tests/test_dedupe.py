@@ -139,7 +139,7 @@ def test_teaser_of_a_page_opening_with_lines_the_feed_lacks_is_a_copy_in_either_
 def test_different_reports_sharing_a_police_statement_are_not_copies() -> None:
     # Two outlets' reports of one shooting quote the same statement (a quarter of the brief); the
     # brief opens with it, the other report has it as its second paragraph (a window). (A
-    # statement of 40% or more of the shorter text passes TEASER_CONTAINMENT: docs/copies.md.)
+    # statement of a third or more of the brief can pass as a teaser: docs/copies.md.)
     statement = [f'"{p}" police said in a statement.' for p in _article(31, paragraphs=2, words=25)]
     report = _text([_article(32, paragraphs=1)[0], *statement, *_article(33, paragraphs=6)])
     brief = _text([*statement, *_article(34, paragraphs=4, words=45)])

@@ -7,8 +7,7 @@ that carried it. Thresholds live in ``storyline.dedupe.thresholds``.
 
 For many texts at once, ``signatures`` signs a batch (in worker processes if asked) and
 ``DuplicateIndex.add_batch`` adds it, with the same outcome as ``add`` one by one: a million
-400-word articles at over 5,000 a second on two cores, the index in about 1.2 GB
-(``bench/dedupe.py``).
+400-word articles at over 5,000 a second on two cores, 1.84 GB at the peak (``bench/dedupe.py``).
 """
 
 from storyline.dedupe.index import DuplicateIndex, Match

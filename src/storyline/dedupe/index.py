@@ -20,7 +20,7 @@ A new text is compared with the texts already added, in three steps:
 
 ``add_batch`` runs the steps for a batch of signed texts at once, with the same outcome as
 adding them one by one: a text's candidates are the texts added before it, earlier texts of
-its batch included. Storage is numpy columns, about 1.6 KB a text (see ``DuplicateIndex``).
+its batch included. Storage is numpy columns, about 1.5 KB a text (see ``DuplicateIndex``).
 """
 
 from __future__ import annotations
@@ -76,9 +76,10 @@ class _Verified:
 class DuplicateIndex:
     """Texts added so far, found again by their copies. Not thread-safe; one writer.
 
-    Memory per text: its signature (uint16), openings and windows (uint8), 640 bytes; its 80
-    band keys and their chain, 640 bytes, and its share of the band slots, up to 320; a few
-    counters and its id. About 1.6 GB for a million texts (``bench/dedupe.py`` measures it).
+    Memory per text: its signature (uint16), openings and windows (uint8), 640 bytes; its 64
+    band keys and their chain, 512 bytes, and its share of the band slots, up to 256; a few
+    counters and its id. ``bench/dedupe.py`` measures 1.84 GB at the peak for a million texts
+    (1.46 GB before windows).
     """
 
     def __init__(self, *, num_perm: int = t.NUM_PERM) -> None:
@@ -89,7 +90,7 @@ class DuplicateIndex:
         self._bands = BandTable()
         self._values = np.zeros((0, num_perm), dtype=_KEPT)
         self._openings = np.zeros((0, len(t.PREFIX_CHECKPOINTS), t.PREFIX_PERM), dtype=_KEPT_OPENINGS)
-        self._windows = np.zeros((0, t.WINDOWS, t.PREFIX_PERM), dtype=_KEPT_OPENINGS)
+        self._windows = np.zeros((0, t.WINDOWS, t.WINDOW_CHECK_PERM), dtype=_KEPT_OPENINGS)
         self._words = np.zeros(0, dtype=np.int32)
         self._shingles = np.zeros(0, dtype=np.int32)
         self._group_of = np.zeros(0, dtype=np.int32)  # position of each text's group's first text
@@ -183,7 +184,7 @@ class DuplicateIndex:
         rows = slice(first, first + n)
         self._values[rows] = signed.values.astype(_KEPT)  # the low bits
         self._openings[rows] = signed.openings.astype(_KEPT_OPENINGS)
-        self._windows[rows] = signed.windows.astype(_KEPT_OPENINGS)
+        self._windows[rows] = signed.windows[:, :, : t.WINDOW_CHECK_PERM].astype(_KEPT_OPENINGS)
         self._words[rows] = signed.words
         self._shingles[rows] = signed.shingles
         self._group_of[rows] = np.arange(first, first + n)
@@ -229,9 +230,9 @@ class DuplicateIndex:
         contained = np.maximum(contained, np.minimum(1.0, np.where(usable, held, 0.0).max(axis=1, initial=0.0)))
         # The small text's opening against the large one's opening and windows: a teaser starts
         # where the page's text does, or at its second or third paragraph.
-        lead = self._openings[small, :1, :]
-        starts = np.concatenate([self._openings[large, :1, :], self._windows[large]], axis=1)
-        window = np.count_nonzero(starts == lead, axis=2).max(axis=1) / t.PREFIX_PERM
+        lead = self._openings[small, :1, : t.WINDOW_CHECK_PERM]
+        starts = np.concatenate([self._openings[large, :1, : t.WINDOW_CHECK_PERM], self._windows[large]], axis=1)
+        window = np.count_nonzero(starts == lead, axis=2).max(axis=1) / t.WINDOW_CHECK_PERM
         teaser = ~near & (contained >= t.TEASER_CONTAINMENT) & (np.maximum(opening, window) >= t.TEASER_OPENING_JACCARD)
         return _Verified(new, old, jaccard, contained, teaser), near | teaser
 
