@@ -147,3 +147,22 @@ def test_a_storys_entities_and_quotes_are_read_over_its_articles(store: SQLStore
     quotes = store.story_quotes(7)
     assert [q.text for q in quotes] == ["Next Friday will be important", "It has to be effectual recognition"]
     assert {q.entity_id for q in quotes} == {ids[0][0]}
+
+
+def test_a_spelling_learnt_inside_a_batch_does_not_outlive_it(store: SQLStore) -> None:
+    """An entity new in one batch, named by its surname alone later in the batch; the surname in the next batch.
+
+    (Once, the surname stayed in the stage's index under the batch's placeholder id: the next
+    batch joined "Putin" to whichever entity it created first, or crashed when it created none.)
+    """
+    stage = EntityStage(store)
+    first = analysed(1, "a", "Russian President Vladimir Putin spoke on Sunday.")
+    second = analysed(2, "b", "Putin said the talks would go on.")
+    stage.process(stored(store, first, second))  # one batch: "Putin" joins the batch's new Vladimir Putin
+    third = analysed(3, "c", "Putin met Emmanuel Macron in Paris.")
+    stage.process(stored(store, third))  # the next batch creates Macron first
+    putin = {article.id: {e.id for e in store.article_entities(article.id) if "Putin" in e.name}
+             for article in store.latest_articles(limit=5)}
+    assert len(putin) == 3
+    assert all(len(ids) == 1 for ids in putin.values()), putin
+    assert len(set.union(*putin.values())) == 1, putin
