@@ -31,10 +31,12 @@ from storyline.ingest.runner import Ingest
 from storyline.ingest.scheduler import Scheduler, refresh_all
 from storyline.ingest.stories import StoryStage
 from storyline.ingest.subscriptions import OpmlImport
+from storyline.ingest.summaries import SummaryStage
 from storyline.parse.files import parse_published
 from storyline.processes import worker_pool
 from storyline.reading import ArticleView, StoryCard, StoryView, article_view, home_stories, story_view, syndication_of
 from storyline.store import Store, open_store
+from storyline.summarize.story import TermsCache
 from storyline.types import (
     Article,
     ArticleRevision,
@@ -44,6 +46,7 @@ from storyline.types import (
     SourceKind,
     StoredArticle,
     StoreStats,
+    SummarySentence,
 )
 
 __all__ = [
@@ -64,6 +67,7 @@ __all__ = [
     "parse_published",
     "read_records",
     "score_stories",
+    "summarize_records",
 ]
 
 log = structlog.get_logger(__name__)
@@ -83,6 +87,10 @@ class Storyline:
         self._scheduler: Scheduler | None = None
         # Store, copies, stories: the stages after the per-item ones, in ``ingest.pipeline``'s order.
         self.ingest = Ingest(store, settings)
+        # Story pages share the summaries stage's analysed articles (a page made stale by a
+        # new article then tokenises only that article).
+        stage = self.ingest.stage("summaries")
+        self._summaries = stage.cache if isinstance(stage, SummaryStage) else TermsCache()
         self._lock = threading.RLock()  # properties that build on each other take it in turn
 
     @property
@@ -233,7 +241,7 @@ class Storyline:
             return None
         if current != story_id:
             return MovedStory(story_id, current)
-        return story_view(self.store, story_id)
+        return story_view(self.store, story_id, self._summaries)
 
     def story(self, story_id: int) -> StoryView | None:
         """One story's reports, timeline, outlets and related stories (None: no such story, or merged)."""
@@ -244,9 +252,13 @@ class Storyline:
         """The article with ``article_id``, or None."""
         return self.store.get_article(article_id)
 
-    def article_view(self, article_id: int) -> ArticleView | None:
-        """An article with its story, its group of copies and its earlier versions; None: no such article."""
-        return article_view(self.store, article_id)
+    def article_view(self, article_id: int, *, sentence: int | None = None) -> ArticleView | None:
+        """An article with its story, copies, earlier versions and key points (``sentence``: a cited one to show)."""
+        return article_view(self.store, article_id, sentence=sentence)
+
+    def key_points(self, article_id: int) -> list[SummarySentence]:
+        """An article's three key points (empty when it has none)."""
+        return self.store.key_points(article_id)
 
     def article_revisions(self, article_id: int) -> list[ArticleRevision]:
         """The earlier versions of an article, oldest first."""
@@ -354,6 +366,13 @@ def extract_paths(
 def cluster_records(settings: Settings, records: Sequence[Record], *, window_days: float | None = None) -> StoryRun:
     """``storyline cluster``: records into stories with ingest's stages and ``settings``, in a scratch store."""
     return batch.cluster_records(records, settings, window_days=window_days)
+
+
+def summarize_records(
+    stories: Mapping[str, Sequence[Record]], *, max_words: int | None = None
+) -> Iterator[tuple[str, tuple[SummarySentence, ...]] | StorylineError]:
+    """``storyline summarize``: each story's cited summary, from records grouped by story (``ingest.batch``)."""
+    return batch.summarize_records(stories, max_words=max_words)
 
 
 def score_stories(gold: Sequence[str], predicted: Sequence[int]) -> ClusterScores:

@@ -16,6 +16,7 @@ from enum import StrEnum
 __all__ = [
     "Article",
     "ArticleEntity",
+    "Citation",
     "DuplicateLink",
     "EntityLink",
     "EntityType",
@@ -35,6 +36,9 @@ __all__ = [
     "StoredEntity",
     "StoredQuote",
     "Story",
+    "StorySummary",
+    "SummarySentence",
+    "TimelineEntry",
     "UpsertOutcome",
     "UpsertResult",
 ]
@@ -259,6 +263,56 @@ class StoredQuote:
 
 
 @dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a summary sentence comes from: a sentence of an article.
+
+    ``article`` is the stored article's id (or, for ``storyline summarize``, the input
+    record's id); ``sentence`` counts the article's sentences from 0 as
+    ``summarize.split_sentences`` splits its text; ``start:end`` is that sentence in the text,
+    ``text`` its words.
+    """
+
+    article: int | str
+    sentence: int
+    start: int
+    end: int
+    text: str = ""  # the cited sentence's words (so that a citation can be checked without the article)
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySentence:
+    """A sentence of a summary, a key point or a timeline entry, and the sentences it rests on (its own first)."""
+
+    text: str
+    cites: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """What one report added to its story: its sentences new against everything reported before it."""
+
+    article: int | str
+    time: datetime | None
+    added: tuple[SummarySentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StorySummary:
+    """A story's summary and timeline, and what they were made from.
+
+    ``basis`` names the articles (and their texts' hashes) the summary was made from: a
+    reader finds a summary stale when the story's articles no longer match it.
+    ``method`` is "extractive" or "llm:<model>".
+    """
+
+    sentences: tuple[SummarySentence, ...]
+    timeline: tuple[TimelineEntry, ...]
+    basis: str
+    method: str = "extractive"
+    made_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """An article ready to store: canonical URL, normalised text, UTC time, content hash."""
 
@@ -284,6 +338,7 @@ class Article:
     # keeps them in tables of their own, not with the article's row.
     entities: tuple[ArticleEntity, ...] = ()
     quotes: tuple[Quote, ...] = ()
+    key_points: tuple[SummarySentence, ...] = ()  # the summaries stage's (cites give sentence indices)
 
 
 @dataclass(frozen=True, slots=True)

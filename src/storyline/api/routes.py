@@ -76,7 +76,7 @@ def get_article(request: Request, article_id: RecordId) -> ArticleDetail:
     article = storyline_of(request).article(article_id)
     if article is None:
         raise HTTPException(status_code=404, detail=f"No article with id {article_id}.")
-    return ArticleDetail.of(article)
+    return ArticleDetail.of(article, storyline_of(request).key_points(article_id))
 
 
 @router.get("/stories", response_model=StoryPage, summary="Top stories, best first", responses=_INVALID)

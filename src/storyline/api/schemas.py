@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -9,7 +10,18 @@ from fastapi import Path
 from pydantic import BaseModel, Field
 
 from storyline.app import StoryCard, StoryView
-from storyline.types import ArticleRevision, Source, SourceKind, StoredArticle, StoreStats
+from storyline.types import (
+    ArticleRevision,
+    Citation,
+    Source,
+    SourceKind,
+    StoredArticle,
+    StoredEntity,
+    StoredQuote,
+    StoreStats,
+    SummarySentence,
+    TimelineEntry,
+)
 
 # Ids are 32-bit in the database (PostgreSQL ``integer``): a larger number in an address
 # is a page that does not exist, answered as such, not a database error.
@@ -55,11 +67,13 @@ class ArticleDetail(BaseModel):
     is_sample: bool
     licence: str | None
     text: str
+    key_points: list[CitedSentence] = Field(default=[], description="Its three most central sentences.")
 
     @classmethod
-    def of(cls, article: StoredArticle) -> ArticleDetail:
+    def of(cls, article: StoredArticle, key_points: Sequence[SummarySentence] = ()) -> ArticleDetail:
         return cls(
-            **_common(article), updated=article.updated_at, licence=article.licence, text=article.text
+            **_common(article), updated=article.updated_at, licence=article.licence, text=article.text,
+            key_points=[CitedSentence.of(p) for p in key_points],
         )
 
 
@@ -106,11 +120,83 @@ class RelatedStory(BaseModel):
     title: str
 
 
+class CiteOut(BaseModel):
+    """A sentence of an article that a summary sentence rests on."""
+
+    id: int | str = Field(description="The article's id (in `storyline summarize`: the input record's id).")
+    sentence: str = Field(description="The cited sentence, as the article says it.")
+    index: int = Field(description="The sentence's number in the article's text, from 0.")
+    start: int = Field(description="Where the sentence starts in the article's text (characters).")
+    end: int
+
+    @classmethod
+    def of(cls, cite: Citation) -> CiteOut:
+        return cls(id=cite.article, sentence=cite.text, index=cite.sentence, start=cite.start, end=cite.end)
+
+
+class CitedSentence(BaseModel):
+    """A sentence of a summary, key points or timeline, with its sources (its own place first)."""
+
+    sentence: str
+    cites: list[CiteOut]
+
+    @classmethod
+    def of(cls, sentence: SummarySentence) -> CitedSentence:
+        return cls(sentence=sentence.text, cites=[CiteOut.of(c) for c in sentence.cites])
+
+
+class TimelineEntryOut(BaseModel):
+    """What one report added to its story: its sentences new against earlier reports."""
+
+    article: int | str
+    time: datetime | None
+    added: list[CitedSentence]
+
+    @classmethod
+    def of(cls, entry: TimelineEntry) -> TimelineEntryOut:
+        return cls(article=entry.article, time=entry.time, added=[CitedSentence.of(s) for s in entry.added])
+
+
+class EntityOut(BaseModel):
+    """A person, organisation or place, one across spellings."""
+
+    id: int
+    name: str
+    type: str = Field(description="person, organization, place or other.")
+    aliases: list[str]
+    mentions: int
+    tied_to: str | None = None
+
+    @classmethod
+    def of(cls, entity: StoredEntity) -> EntityOut:
+        return cls(id=entity.id, name=entity.name, type=entity.type.value, aliases=list(entity.aliases),
+                   mentions=entity.mentions, tied_to=entity.tied_to)
+
+
+class QuoteOut(BaseModel):
+    """Words an article quotes directly, and who said them."""
+
+    text: str
+    speaker: str | None
+    speaker_as_written: str | None
+    article: int
+
+    @classmethod
+    def of(cls, quote: StoredQuote) -> QuoteOut:
+        return cls(text=quote.text, speaker=quote.speaker, speaker_as_written=quote.speaker_as_written,
+                   article=quote.article_id)
+
+
 class StoryDetail(BaseModel):
-    """One story: every report, the timeline, the outlets and related stories."""
+    """One story: its cited summary, what each report added, who said what, who is involved, every report."""
 
     id: int
     title: str
+    summary: list[CitedSentence] = Field(description="3-6 sentences of the reports, each citing its sources.")
+    summary_method: str = Field(description="extractive, or llm:<model> when an LLM wrote it under check.")
+    developments: list[TimelineEntryOut] = Field(description="What each report added, oldest first.")
+    quotes: dict[str, list[QuoteOut]] = Field(description="Direct quotes by speaker, the most quoted first.")
+    entities: list[EntityOut] = Field(description="People, organisations and places, most mentioned first.")
     reports: list[ReportOut] = Field(description="Newest first; copies folded under the report they copy.")
     timeline: list[ArticleSummary] = Field(description="Every article, oldest first.")
     outlets: dict[str, int] = Field(description="Articles per outlet.")
@@ -120,8 +206,14 @@ class StoryDetail(BaseModel):
 
     @classmethod
     def of(cls, view: StoryView) -> StoryDetail:
+        summary = view.summary
         return cls(
             id=view.story_id, title=view.title,
+            summary=[CitedSentence.of(s) for s in summary.sentences] if summary else [],
+            summary_method=summary.method if summary else "extractive",
+            developments=[TimelineEntryOut.of(e) for e in summary.timeline] if summary else [],
+            quotes={speaker: [QuoteOut.of(q) for q in quotes] for speaker, quotes in view.quotes},
+            entities=[EntityOut.of(e) for e in view.entities],
             reports=[ReportOut(article=ArticleSummary.of(r.article), copies=[ArticleSummary.of(c) for c in r.copies],
                                outlets=list(r.outlets)) for r in view.reports],
             timeline=[ArticleSummary.of(a) for a in view.timeline], outlets=dict(view.outlets),

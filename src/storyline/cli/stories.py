@@ -27,7 +27,7 @@ def _string(record: dict[str, Any], name: str, origin: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _records(path: Path, label: str | None) -> tuple[list[Record], list[str], int]:
+def records_of(path: Path, label: str | None) -> tuple[list[Record], list[str], int]:
     """The records of ``path`` with their ``label`` as gold story, in file order; bad records are skipped."""
     records: list[Record] = []
     gold: list[str] = []
@@ -75,7 +75,7 @@ def cluster_command(
     settings = settings_of(ctx)
     started = time.perf_counter()
     with handled():
-        records, _, skipped = _records(input_path, None)
+        records, _, skipped = records_of(input_path, None)
         run = cluster_records(settings, records, window_days=window_days)
         try:
             handle = out_path.open("w", encoding="utf-8")
@@ -103,7 +103,7 @@ def eval_clustering_command(
     settings = settings_of(ctx)
     started = time.perf_counter()
     with handled():
-        records, gold, skipped = _records(input_path, label)
+        records, gold, skipped = records_of(input_path, label)
         if not records:
             raise StorylineError(str(input_path), "no record to score")
         run = cluster_records(settings, records, window_days=window_days)

@@ -4,6 +4,9 @@ Neither orchestrates a stage of its own:
 
 - :func:`dedupe_records` runs the copies stage's matching (``copies.match_batch``) over the
   records, after the exact rules the store applies in ingest (same canonical URL, same words);
+- :func:`summarize_records` summarises stories given as records (``storyline summarize``): each
+  record through the per-item stages as ingest prepares it, each story's articles through the
+  summaries stage's ranking;
 - :func:`cluster_records` imports the records, in the order given, into a scratch store through
   :class:`~storyline.ingest.runner.Ingest` with the user's settings — extract, normalize,
   store, copies, stories, exactly as ``storyline import`` runs them — and reads back each
@@ -25,17 +28,21 @@ from storyline.cluster import StoryClusterer
 from storyline.config import Settings
 from storyline.dedupe import DuplicateIndex, syndication_original
 from storyline.embed import Embedder
-from storyline.errors import RecordError
+from storyline.errors import RecordError, StorylineError
 from storyline.extract.credits import find_credits
 from storyline.ingest.copies import match_batch
+from storyline.ingest.prepare import prepare_item
 from storyline.ingest.runner import Ingest, Tally
 from storyline.ingest.stories import StoryStage
 from storyline.normalize import canonical_url, content_hash
 from storyline.parse.files import jsonl_records, parse_published
 from storyline.store import open_store
-from storyline.types import Article, RawItem
+from storyline.summarize import Report, Vocabulary, analyse, summarize_reports
+from storyline.summarize.story import MAX_CHARS
+from storyline.types import Article, RawItem, SummarySentence
 
-__all__ = ["DedupeOutcome", "Record", "StoryRun", "cluster_records", "date_order", "dedupe_records", "read_records"]
+__all__ = ["DedupeOutcome", "Record", "StoryRun", "cluster_records", "date_order", "dedupe_records", "read_records",
+           "summarize_records"]
 
 
 def read_records(path: Path) -> Iterator[tuple[str, Mapping[str, Any] | RecordError]]:
@@ -245,3 +252,30 @@ def cluster_records(
     copied = sum(1 for r in records if article_of.get(r.doc_id) in copies)
     return StoryRun(story_of, copied, stories.merges, tuple(failed))
 
+
+
+# -- summaries ----------------------------------------------------------------------------------
+
+
+def summarize_records(
+    stories: Mapping[str, Sequence[Record]], *, max_words: int | None = None
+) -> Iterator[tuple[str, tuple[SummarySentence, ...]] | StorylineError]:
+    """Each story's summary (``stories``: story -> its records), in order; a record the stages refuse is skipped.
+
+    Citations name the records' ids and count sentences in the text as the stages clean it.
+    Without ``max_words``, the summary a story page shows (3-6 sentences); with it, the same
+    ranking filled up to that many words.
+    """
+    vocabulary = Vocabulary()
+    for story, records in stories.items():
+        reports = []
+        for record in records:
+            item = RawItem(origin=record.doc_id, title=record.title, text=record.text, url=record.url,
+                           outlet=record.outlet, published=record.published)
+            try:
+                article = prepare_item(item)[0].article
+            except StorylineError as exc:
+                yield exc
+                continue
+            reports.append(Report(record.doc_id, article.published, analyse(article.text[:MAX_CHARS], vocabulary)))
+        yield story, summarize_reports(reports, max_words=max_words)

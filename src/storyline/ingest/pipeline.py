@@ -15,6 +15,7 @@ script. Nobody else strings stages together.
     normalize  -> Article: canonical URL, clean text, UTC, content hash     ARTICLE_STAGES
     entities   -> people, organisations, places, merged and typed            storyline.entities
     quotes     -> direct quotes, their speakers resolved to the entities      storyline.quotes
+    key points -> the article's three most central sentences, cited           storyline.summarize
                (per-article enrichment that needs only the article plugs in after normalize)
     -- once per batch, in the process that owns the store (``ingest.runner``) -----------------------------
     store      Article -> stored row, idempotent by canonical URL, page kept for reprocess
@@ -23,7 +24,8 @@ script. Nobody else strings stages together.
     entities   the article's entities joined to the archive's (one "Vladimir Putin" across
                articles), its entities and quotes stored; also for articles whose text changed
                (``RevisingStage``: a publisher's edit, ``storyline reprocess``)
-               (summaries plug in after: they read a story's articles)
+    summaries  key points stored; each story its new articles joined summarised again (cited
+               sentences) with its timeline (what each report added)
 
 Ordering rules: normalize before anything that compares articles (canonical URLs, clean
 text); entities after normalize (offsets into the clean text), quotes after entities (a
@@ -46,12 +48,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from storyline import entities, extract, normalize, quotes
+from storyline import entities, extract, normalize, quotes, summarize
 from storyline.config import Settings
 from storyline.ingest.copies import CopyStage
 from storyline.ingest.entities import EntityStage
 from storyline.ingest.items import NewArticle
 from storyline.ingest.stories import StoryStage
+from storyline.ingest.summaries import SummaryStage
 from storyline.store import Store
 from storyline.types import ExtractedArticle, RawItem
 
@@ -64,6 +67,7 @@ ARTICLE_STAGES: tuple[Stage, ...] = (
     normalize.normalize_article,  # ExtractedArticle -> Article
     entities.tag_entities,  # Article -> Article with its entities
     quotes.tag_quotes,  # Article -> Article with its quotes (reads its entities)
+    summarize.tag_key_points,  # Article -> Article with its three key points
 )
 
 
@@ -101,4 +105,5 @@ STORED_STAGES: tuple[tuple[str, StageFactory, Callable[[Settings], bool]], ...] 
     ("copies", CopyStage.from_settings, lambda settings: True),
     ("stories", StoryStage.from_settings, lambda settings: settings.stories),
     ("entities", EntityStage.from_settings, lambda settings: True),
+    ("summaries", SummaryStage.from_settings, lambda settings: True),
 )

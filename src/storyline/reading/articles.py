@@ -7,13 +7,14 @@ from typing import Protocol
 
 from storyline.dedupe import SyndicationGroup
 from storyline.reading.copies import syndication_of
-from storyline.store import ArticleStore, CopyStore, StoryStore
-from storyline.types import ArticleRevision, StoredArticle
+from storyline.store import ArticleStore, CopyStore, StoryStore, SummaryStore
+from storyline.summarize import split_sentences
+from storyline.types import ArticleRevision, StoredArticle, SummarySentence
 
 __all__ = ["ArticleView", "article_view"]
 
 
-class ArticleReadStore(ArticleStore, CopyStore, StoryStore, Protocol):
+class ArticleReadStore(ArticleStore, CopyStore, StoryStore, SummaryStore, Protocol):
     """What an article page reads."""
 
 
@@ -27,10 +28,12 @@ class ArticleView:
     original: StoredArticle | None  # the group's original, when the article is in a group
     others: tuple[StoredArticle, ...]  # the group's other articles, oldest first
     revisions: tuple[ArticleRevision, ...]
+    key_points: tuple[SummarySentence, ...] = ()
+    cited: str | None = None  # the sentence a citation pointed at, to highlight
 
 
-def article_view(store: ArticleReadStore, article_id: int) -> ArticleView | None:
-    """The page of ``article_id``; None when there is no such article."""
+def article_view(store: ArticleReadStore, article_id: int, *, sentence: int | None = None) -> ArticleView | None:
+    """The page of ``article_id`` (``sentence``: the one a citation points at); None when there is no such article."""
     article = store.get_article(article_id)
     if article is None:
         return None
@@ -43,4 +46,13 @@ def article_view(store: ArticleReadStore, article_id: int) -> ArticleView | None
         original=members.get(group.original_id) if group else None,
         others=tuple(a for key, a in members.items() if key != str(article_id)),
         revisions=tuple(store.article_revisions(article_id)),
+        key_points=tuple(store.key_points(article_id)),
+        cited=_sentence(article.text, sentence),
     )
+
+
+def _sentence(text: str, index: int | None) -> str | None:
+    if index is None or index < 0:
+        return None
+    sentences = split_sentences(text)
+    return sentences[index].text if index < len(sentences) else None

@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from storyline.reading.ranking import rank_stories
-from storyline.store import ArticleStore, CopyStore, StoryStore
-from storyline.types import StoredArticle, StoryStats
+from storyline.reading.summaries import current_summary
+from storyline.store import ArticleStore, CopyStore, EntityStore, StoryStore, SummaryStore
+from storyline.summarize.story import TermsCache
+from storyline.types import StoredArticle, StoredEntity, StoredQuote, StoryStats, StorySummary
 
 __all__ = ["Report", "StoryCard", "StoryView", "home_stories", "story_view"]
 
@@ -27,8 +29,8 @@ RECENT = timedelta(hours=6)
 HOME_CANDIDATES = 2_000
 
 
-class StoryReadStore(ArticleStore, CopyStore, StoryStore, Protocol):
-    """What story pages read: articles, copies and stories."""
+class StoryReadStore(ArticleStore, CopyStore, StoryStore, EntityStore, SummaryStore, Protocol):
+    """What story pages read: articles, copies, stories, their entities, quotes and summaries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,13 @@ class StoryView:
     related: tuple[tuple[int, str], ...]  # related story ids and their titles
     first_seen: datetime
     last_seen: datetime
+    summary: StorySummary | None = None  # cited summary and timeline of what each report added
+    entities: tuple[StoredEntity, ...] = ()  # most mentioned first
+    quotes: tuple[tuple[str, tuple[StoredQuote, ...]], ...] = ()  # by speaker, most quoted first
+
+    def article(self, article_id: int | str) -> StoredArticle | None:
+        """The story's article ``article_id`` (a citation's), or None."""
+        return next((a for a in self.timeline if a.id == article_id), None)
 
 
 def home_stories(
@@ -106,7 +115,7 @@ def _card(store: StoryReadStore, stats: StoryStats) -> StoryCard:
     return StoryCard(stats, lead, others, _outlets(articles))
 
 
-def story_view(store: StoryReadStore, story_id: int) -> StoryView | None:
+def story_view(store: StoryReadStore, story_id: int, cache: TermsCache | None = None) -> StoryView | None:
     """The story ``story_id`` (already resolved through merges), or None when it has no articles."""
     articles = store.story_articles(story_id)
     if not articles:
@@ -126,7 +135,23 @@ def story_view(store: StoryReadStore, story_id: int) -> StoryView | None:
         story_id=story_id, title=lead.title, lead=lead, reports=tuple(reports), timeline=tuple(articles),
         outlets=tuple(counts.most_common()), related=tuple(related),
         first_seen=min(a.shown_time for a in articles), last_seen=max(a.shown_time for a in articles),
+        summary=current_summary(store, story_id, articles, cache or TermsCache(size=MAX_CACHED)),
+        entities=tuple(store.story_entities(story_id, limit=30)), quotes=_by_speaker(store.story_quotes(story_id)),
     )
+
+
+# A story page without the app's cache analyses at most this many articles (one story's).
+MAX_CACHED = 1_000
+
+
+def _by_speaker(quotes: Sequence[StoredQuote]) -> tuple[tuple[str, tuple[StoredQuote, ...]], ...]:
+    """Quotes grouped by who said them (unattributed ones left out), the most quoted speaker first."""
+    groups: dict[str, list[StoredQuote]] = {}
+    for quote in quotes:
+        if quote.speaker:
+            groups.setdefault(quote.speaker, []).append(quote)
+    ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    return tuple((speaker, tuple(found)) for speaker, found in ranked)
 
 
 def _reports(store: StoryReadStore, articles: Sequence[StoredArticle]) -> list[Report]:

@@ -10,6 +10,7 @@ from storyline.store.protocol import (
     SourceStore,
     Store,
     StoryStore,
+    SummaryStore,
 )
 from storyline.store.sql import SQLStore, open_store
 
@@ -24,5 +25,6 @@ __all__ = [
     "SourceStore",
     "Store",
     "StoryStore",
+    "SummaryStore",
     "open_store",
 ]

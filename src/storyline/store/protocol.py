@@ -45,6 +45,8 @@ from storyline.types import (
     StoreStats,
     StoryLink,
     StoryStats,
+    StorySummary,
+    SummarySentence,
     UpsertResult,
 )
 
@@ -323,8 +325,28 @@ class EntityStore(Protocol):
         """A story's quotes, its articles oldest first, each article's in order (to group by speaker)."""
         ...
 
+class SummaryStore(Protocol):
+    """Articles' key points, stories' summaries and timelines (the summaries stage's output)."""
+
+    def save_key_points(self, points: Sequence[tuple[int, Sequence[SummarySentence]]]) -> None:
+        """Replace the key points of each (article id, points)."""
+        ...
+
+    def key_points(self, article_id: int) -> list[SummarySentence]:
+        """An article's key points, in the article's order (empty when none were made)."""
+        ...
+
+    def save_story_summaries(self, summaries: Sequence[tuple[int, StorySummary]]) -> None:
+        """Replace the summary and timeline of each (story id, summary)."""
+        ...
+
+    def story_summary(self, story_id: int) -> StorySummary | None:
+        """A story's stored summary and timeline, stale or not (compare its ``basis``), or None."""
+        ...
+
+
 class Store(ArticleStore, PageStore, SourceStore, CopyStore, StoryStore, EmbeddingStore, CheckpointStore,
-            EntityStore, Protocol):
+            EntityStore, SummaryStore, Protocol):
     """The whole store: what ``open_store`` returns. Consumers ask for the narrow part they use."""
 
     def dialect(self) -> str:

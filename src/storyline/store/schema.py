@@ -277,3 +277,23 @@ quotes = sa.Table(
     sa.Column("end", sa.Integer, nullable=False),
     sa.Index("ix_quotes_entity_id", "entity_id"),
 )
+
+# Each article's key points, as JSON (``store.sql_summaries``).
+article_key_points = sa.Table(
+    "article_key_points",
+    metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("points", sa.Text, nullable=False),
+)
+
+# Each story's summary and timeline, as JSON, and the articles they were made from (``basis``).
+story_summaries = sa.Table(
+    "story_summaries",
+    metadata,
+    sa.Column("story_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("basis", sa.String(64), nullable=False),
+    sa.Column("method", sa.String(200), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("timeline", sa.Text, nullable=False),
+    sa.Column("made_at", UTCDateTime, nullable=False),
+)

@@ -22,6 +22,7 @@ from storyline.store.sql_duplicates import DuplicateQueries
 from storyline.store.sql_entities import EntityQueries
 from storyline.store.sql_sources import SourceQueries, record_items
 from storyline.store.sql_stories import StoryQueries
+from storyline.store.sql_summaries import SummaryQueries
 from storyline.types import (
     Article,
     ArticleRevision,
@@ -44,7 +45,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SQLStore(SourceQueries, DuplicateQueries, StoryQueries, EntityQueries):
+class SQLStore(SourceQueries, DuplicateQueries, StoryQueries, EntityQueries, SummaryQueries):
     """Store over SQLAlchemy Core; see :mod:`storyline.store.protocol` for the guarantees."""
 
     def __init__(self, engines: Engines, url: str) -> None:

@@ -66,8 +66,10 @@ def latest(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) 
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-def article_page(request: Request, article_id: RecordId) -> HTMLResponse:
-    view = _storyline(request).article_view(article_id)
+def article_page(request: Request, article_id: RecordId,
+                 s: Annotated[int | None, Query(ge=0, le=100_000, description="A cited sentence to highlight.")] = None,
+                 ) -> HTMLResponse:
+    view = _storyline(request).article_view(article_id, sentence=s)
     if view is None:
         raise HTTPException(status_code=404, detail=f"There is no article with id {article_id}.")
     return render(request, "article.html", {
@@ -77,6 +79,8 @@ def article_page(request: Request, article_id: RecordId) -> HTMLResponse:
         "original": view.original,
         "others": list(view.others),
         "revisions": list(view.revisions),
+        "key_points": list(view.key_points),
+        "cited": view.cited,
         "show_sample_credit": view.article.is_sample,
     })
 
