@@ -22,7 +22,7 @@ SUMMARY_FIELDS = {
     "id", "title", "url", "canonical_url", "outlet", "published", "received", "authors", "language",
     "word_count", "is_sample", "excerpt",
 }
-DETAIL_FIELDS = (SUMMARY_FIELDS - {"excerpt"}) | {"updated", "licence", "text"}
+DETAIL_FIELDS = (SUMMARY_FIELDS - {"excerpt"}) | {"updated", "licence", "text", "key_points"}
 UNAVAILABLE = {"error": {"status": 503, "message": "The database does not answer. Try again in a moment."}}
 
 

@@ -17,10 +17,10 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from storyline.summarize.matrix import Report
-from storyline.summarize.summary import summarize_reports
+from storyline.summarize.matrix import Report, StoryMatrix
+from storyline.summarize.summary import choose, sentences_of
 from storyline.summarize.terms import ArticleTerms, Vocabulary, analyse
-from storyline.summarize.timeline import timeline
+from storyline.summarize.timeline import ordered, timeline
 from storyline.types import StoredArticle, StorySummary
 
 __all__ = ["FIRST_REPORTS", "MAX_REPORTS", "TermsCache", "basis_of", "story_summary"]
@@ -77,6 +77,8 @@ def story_summary(articles: Sequence[StoredArticle], copied_from: Mapping[int, i
                   now: datetime | None = None) -> StorySummary:
     """The summary and timeline of the story told by ``articles`` (``copied_from``: copy -> original)."""
     chosen = reports_of(articles, copied_from)
-    reports = [Report(a.id, a.shown_time, cache.get(a)) for a in chosen]
-    return StorySummary(summarize_reports(reports), timeline(reports), basis_of(articles), "extractive",
+    reports = ordered([Report(a.id, a.shown_time, cache.get(a)) for a in chosen])
+    matrix = StoryMatrix(reports)  # stacked once for the summary and the timeline
+    summary = sentences_of(matrix, choose(matrix)) if reports else ()
+    return StorySummary(summary, timeline(reports, matrix), basis_of(articles), "extractive",
                         now or datetime.now(UTC))

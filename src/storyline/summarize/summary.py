@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 import numpy as np
 
 from storyline.summarize.matrix import Report, StoryMatrix
-from storyline.summarize.sentences import quoted_share, usable
 from storyline.types import Citation, SummarySentence
 
 __all__ = ["SummaryWeights", "choose", "summarize_reports"]
@@ -58,12 +57,12 @@ def _time_key(time: datetime | None) -> datetime:
 
 def scores(matrix: StoryMatrix, weights: SummaryWeights = WEIGHTS) -> tuple[np.ndarray, np.ndarray]:
     """Rows worth considering (usable sentences, best first, at most ``CANDIDATES``) and their cheap scores."""
-    usable_rows = np.array([row for row in range(len(matrix)) if usable(_sentence(matrix, row))], np.int64)
+    usable_rows = np.flatnonzero(matrix.usable)
     if usable_rows.size == 0:
         return usable_rows, np.zeros(0)
     centrality = np.asarray(matrix.rows[usable_rows] @ matrix.centroid()).ravel()
     position = 1.0 / np.sqrt(1.0 + matrix.position[usable_rows])
-    quoted = np.array([quoted_share(_sentence(matrix, row).text) > 0.5 for row in usable_rows])
+    quoted = matrix.quoted[usable_rows]
     cheap = weights.centrality * centrality + weights.position * position
     cheap = np.where(quoted, cheap * weights.quoted_penalty, cheap)
     order = np.argsort(-cheap, kind="stable")[:CANDIDATES]
@@ -90,7 +89,7 @@ def choose(matrix: StoryMatrix, *, weights: SummaryWeights = WEIGHTS, max_words:
     groups = len(np.unique(matrix.group))
     count, best = matrix.support(rows, sims, weights.support_threshold)
     support = count / max(1, groups - 1)
-    quoted = np.array([quoted_share(_sentence(matrix, row).text) > 0.5 for row in rows])
+    quoted = matrix.quoted[rows]
     bonus = np.where(quoted, weights.support * support * weights.quoted_penalty, weights.support * support)
     total = cheap + bonus
     local = {int(row): k for k, row in enumerate(rows)}
@@ -100,7 +99,7 @@ def choose(matrix: StoryMatrix, *, weights: SummaryWeights = WEIGHTS, max_words:
         row = int(rows[k])
         if any(sims[k, row_j] >= weights.redundant for row_j in taken):
             continue
-        length = _sentence(matrix, row).words
+        length = int(matrix.words[row])
         if max_words is not None:
             if words + length > max_words:
                 continue

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from storyline.summarize.sentences import Sentence, split_sentences
+from storyline.summarize.sentences import Sentence, quoted_share, split_sentences, usable
 
 __all__ = ["ArticleTerms", "Vocabulary", "analyse", "content_terms", "figures", "names"]
 
@@ -100,10 +100,19 @@ class Vocabulary:
 
 @dataclass(frozen=True, slots=True)
 class ArticleTerms:
-    """One article's sentences and their term counts (row ``i`` is sentence ``i``)."""
+    """One article's sentences, their weighted term rows and what the ranking asks of each, computed once.
+
+    An update re-ranks a whole story, so everything that depends on one article only (rows
+    weighted and unit length, which sentences are usable, which are mostly quotation, word
+    counts) is worked out when the article is analysed and kept with it.
+    """
 
     sentences: tuple[Sentence, ...]
-    counts: sp.csr_matrix  # sentences x vocabulary (columns past the vocabulary's size at analysis are absent)
+    rows: sp.csr_matrix  # sentences x vocabulary: sublinear counts, unit length (columns past the vocabulary's size at analysis are absent)
+    usable: np.ndarray  # bool per sentence: fit to stand in a summary (sentences.usable)
+    quoted: np.ndarray  # bool per sentence: mostly inside quotation marks
+    words: np.ndarray  # int per sentence
+    texts: frozenset[int]  # hashes of the sentences' texts: copies share most of them
 
 
 def analyse(text: str, vocabulary: Vocabulary) -> ArticleTerms:
@@ -117,6 +126,19 @@ def analyse(text: str, vocabulary: Vocabulary) -> ArticleTerms:
         indices.extend(counted.keys())
         data.extend(counted.values())
         indptr.append(len(indices))
-    counts = sp.csr_matrix((np.array(data, np.float32), np.array(indices, np.int64), np.array(indptr, np.int64)),
-                           shape=(len(sentences), max(len(vocabulary), 1)))
-    return ArticleTerms(tuple(sentences), counts)
+    weights = 1.0 + np.log(np.array(data, np.float64))
+    bounds = np.array(indptr, np.int64)
+    lengths = np.diff(bounds)
+    norms = np.sqrt(np.add.reduceat(weights * weights, bounds[:-1][lengths > 0])) if weights.size else weights
+    scale = np.ones(len(sentences))
+    scale[lengths > 0] = 1.0 / norms
+    weights *= np.repeat(scale, lengths)
+    rows = sp.csr_matrix((weights.astype(np.float32), np.array(indices, np.int32), bounds.astype(np.int32)),
+                         shape=(len(sentences), max(len(vocabulary), 1)))
+    return ArticleTerms(
+        tuple(sentences), rows,
+        usable=np.array([usable(s) for s in sentences], bool),
+        quoted=np.array([quoted_share(s.text) > 0.5 for s in sentences], bool),
+        words=np.array([s.words for s in sentences], np.int64),
+        texts=frozenset(hash(s.text) for s in sentences),
+    )

@@ -15,11 +15,10 @@ from datetime import UTC, datetime
 import numpy as np
 
 from storyline.summarize.matrix import Report, StoryMatrix
-from storyline.summarize.sentences import quoted_share, usable
 from storyline.summarize.summary import citation
 from storyline.types import SummarySentence, TimelineEntry
 
-__all__ = ["NEW_BELOW", "timeline"]
+__all__ = ["NEW_BELOW", "ordered", "timeline"]
 
 NEW_BELOW = 0.4
 PER_ENTRY = 2
@@ -29,36 +28,55 @@ def _key(report: Report) -> tuple[datetime, str]:
     return (report.time or datetime.max.replace(tzinfo=UTC), str(report.article).rjust(20, "0"))
 
 
-def timeline(reports: Sequence[Report]) -> tuple[TimelineEntry, ...]:
-    """The timeline of a story told by ``reports`` (any order), oldest entry first."""
-    ordered = sorted(reports, key=_key)
-    if not ordered:
+def timeline(reports: Sequence[Report], matrix: StoryMatrix | None = None) -> tuple[TimelineEntry, ...]:
+    """The timeline of a story told by ``reports`` (any order), oldest entry first.
+
+    ``matrix``, when given, is the story's matrix of ``reports`` already in timeline order
+    (:func:`ordered`), shared with the summary so that the story is stacked once.
+    """
+    ordered_reports = ordered(reports)
+    if not ordered_reports:
         return ()
-    matrix = StoryMatrix(ordered)
+    if matrix is None:
+        matrix = StoryMatrix(ordered_reports)
     centroid = matrix.centroid()
+    candidates = np.flatnonzero(matrix.usable)
+    # Novelty of every usable sentence at once: its best cosine with a sentence of an earlier report.
+    # Rows are stacked in report order, so "an earlier report" is "a row before the report's first".
+    starts = np.searchsorted(matrix.owner, np.arange(len(ordered_reports) + 1))
+    novelty = np.zeros(len(matrix), np.float32)
+    if candidates.size:
+        products = matrix.rows[candidates] @ matrix.rows.T
+        per_row = np.diff(products.indptr)
+        data = np.where(products.indices < np.repeat(starts[matrix.owner[candidates]], per_row), products.data, 0)
+        filled = per_row > 0
+        if data.size:
+            novelty[candidates[filled]] = np.maximum.reduceat(data, products.indptr[:-1][filled])
+    centrality = np.zeros(len(matrix))
+    if candidates.size:
+        centrality[candidates] = matrix.rows[candidates] @ centroid
+    position = 1.0 / np.sqrt(1.0 + matrix.position)
+    score = np.where(matrix.quoted, 0.6, 1.0) * (0.5 * centrality + 0.5 * position)
     seen_groups: set[int] = set()
     entries = []
-    for number, report in enumerate(ordered):
+    for number, report in enumerate(ordered_reports):
         group = int(matrix.group[number])
         if group in seen_groups:
             continue
         seen_groups.add(group)
-        rows = np.flatnonzero(matrix.owner == number)
-        rows = np.array([r for r in rows if usable(report.terms.sentences[int(matrix.position[r])])], np.int64)
+        rows = np.arange(starts[number], starts[number + 1])
+        rows = rows[matrix.usable[rows]]
+        if number:
+            rows = rows[novelty[rows] < NEW_BELOW]
         if rows.size == 0:
             continue
-        earlier = np.flatnonzero(matrix.owner < number)
-        if earlier.size:
-            novelty = matrix.similarity(rows, earlier).max(axis=1)
-            rows = rows[novelty < NEW_BELOW]
-            if rows.size == 0:
-                continue
-        position = 1.0 / np.sqrt(1.0 + matrix.position[rows])
-        centrality = np.asarray(matrix.rows[rows] @ centroid).ravel()
-        quoted = np.array([quoted_share(report.terms.sentences[int(matrix.position[r])].text) > 0.5 for r in rows])
-        score = np.where(quoted, 0.6, 1.0) * (0.5 * centrality + 0.5 * position)
-        best = sorted(rows[np.argsort(-score, kind="stable")[: (1 if not earlier.size else PER_ENTRY)]].tolist())
+        best = sorted(rows[np.argsort(-score[rows], kind="stable")[: (1 if not number else PER_ENTRY)]].tolist())
         added = tuple(SummarySentence(report.terms.sentences[int(matrix.position[r])].text, (citation(matrix, r),))
                       for r in best)
         entries.append(TimelineEntry(report.article, report.time, added))
     return tuple(entries)
+
+
+def ordered(reports: Sequence[Report]) -> list[Report]:
+    """``reports`` in the order they were reported (time, then id)."""
+    return sorted(reports, key=_key)
