@@ -107,6 +107,8 @@ class EntityStage:
                         self._remember(index, keys, placeholder, entity.type)
                         links.append(EntityLink(None, entity, keys))
                     else:
+                        if entity_id < 0:  # an entity new in this batch: its new keys leave the index with it
+                            pending[entity_id].extend(key for key, _ in keys)
                         self._remember(index, keys, entity_id, entity.type)
                         links.append(EntityLink(entity_id, entity, keys))
                 batch.append((item.article_id, links, item.article.quotes))
