@@ -19,6 +19,7 @@ from storyline.store.queue import libpq_url
 from storyline.types import SourceKind
 from tests.conftest import CORPORA
 from tests.httpserver import LocalHTTPServer, Reply
+from tests.pgserver import PgServer
 from tests.test_cli import SCRIPT, clean_env
 
 # What every process of a queue test is given: the queue on, the local server allowed, no
@@ -91,6 +92,11 @@ def query(db_url: str, sql: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql).fetchall()
 
 
+def execute(db_url: str, sql: str) -> None:
+    with psycopg.connect(libpq_url(db_url), autocommit=True) as conn:
+        conn.execute(sql.encode())
+
+
 def consistency(db_url: str) -> tuple[dict[str, int], list[str]]:
     """Each article's story by URL, and every way the store breaks the rules (lost, twice, no story)."""
     articles = dict(query(db_url, "SELECT id, url FROM articles"))
@@ -114,3 +120,12 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 60) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def another_database(server: PgServer, name: str) -> str:
+    """A second empty database on the test server (dropped with the server at the end of the session)."""
+    admin = server.url().replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    return server.url(name)

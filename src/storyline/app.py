@@ -25,6 +25,8 @@ from storyline.errors import ConfigError, InputError, RecordError, StoreUnavaila
 from storyline.fetch import Fetcher, FetchPolicy, HostLimiter, RobotsCache, make_user_agent
 from storyline.ingest import batch, subscriptions
 from storyline.ingest.batch import DedupeOutcome, Record, StoryRun
+from storyline.ingest.copies import CopyStage
+from storyline.ingest.hosts import SharedHostLimiter
 from storyline.ingest.jobs import refresh_job
 from storyline.ingest.prepare import analyze_paths as _analyze_paths
 from storyline.ingest.prepare import extract_paths as _extract_paths
@@ -133,7 +135,9 @@ class Storyline:
                     # The pool starts a process per task while none is idle: one warm-up each.
                     self._warming = [pool.submit(warm_up) for _ in range(s.parse_processes)]
                     run_cpu = lambda fn, *args: pool.submit(fn, *args).result()  # noqa: E731
-                limiter = HostLimiter.from_policy(fetcher.policy)
+                # With workers on several hosts, per-host limits are kept in the store for all of them.
+                limiter = (SharedHostLimiter.shared(self.store, fetcher.policy) if s.queue
+                           else HostLimiter.from_policy(fetcher.policy))
                 self._refresher = Refresher(
                     self.store, fetcher,
                     policy=RefreshPolicy(min_interval_s=s.min_refresh_interval,
@@ -242,6 +246,10 @@ class Storyline:
         handler = refresh_job(self.store, self.refresher)
         if self.stories is not None:
             self.stories.start()  # one process of all assigns stories: this one, if the lease is free
+        # Articles a killed worker stored but never matched to their copies: any worker matches them.
+        copies = self.ingest.stage("copies")
+        if isinstance(copies, CopyStage):
+            threading.Thread(target=_keep_matching, args=(copies,), name="storyline-copies", daemon=True).start()
         while True:
             try:
                 worker_queue.run_worker(handler, concurrency=concurrency or self.settings.fetch_workers,
@@ -454,6 +462,17 @@ def dedupe_records(
 ) -> Iterator[DedupeOutcome | RecordError]:
     """``storyline dedupe``: exact, then near copies, then each group's original (``ingest.batch``)."""
     return batch.dedupe_records(records, batch_size=batch_size)
+
+
+def _keep_matching(copies: CopyStage) -> None:
+    while True:
+        time.sleep(RECONNECT_SECONDS * 2)
+        try:
+            copies.catch_up()
+        except StorylineError as exc:  # the store is away: the next round tries again
+            log.warning("copies_catch_up_failed", error=str(exc))
+        except Exception:  # a bug: logged, and the next round tries again
+            log.exception("copies_catch_up_failed")
 
 
 def _check_queue(settings: Settings, dialect: str) -> None:

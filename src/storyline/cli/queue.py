@@ -50,7 +50,7 @@ def queue_command(
     if as_json:
         print(json.dumps({"pending": counts.pending, "retrying": counts.retrying, "running": counts.running,
                           "failed": counts.failed,
-                          "failed_jobs": [{"job": job.id, "source_id": job.source_id, "attempts": job.attempts + 1,
+                          "failed_jobs": [{"job": job.id, "source_id": job.source_id, "attempts": job.attempts,
                                            "source": source.url if source else None,
                                            "error": source.health.last_error if source else None}
                                           for job, source in failed]}))
@@ -61,7 +61,7 @@ def queue_command(
         table = Table("job", "source", "attempts", "last error")
         for job, source in failed:
             table.add_row(str(job.id), escape(source.url if source else f"source {job.source_id} (removed)"),
-                          str(job.attempts + 1), escape((source.health.last_error or "") if source else ""))
+                          str(job.attempts), escape((source.health.last_error or "") if source else ""))
         out.print(table)
         out.print("Put them back on the queue with `storyline queue retry` (all) or `storyline queue retry JOB`.",
                   highlight=False)

@@ -72,7 +72,7 @@ class QueuedJob:
     id: int
     source_id: int
     status: str
-    attempts: int
+    attempts: int  # runs that ended (a failed job: every one it had)
     scheduled_at: datetime | None
 
 
