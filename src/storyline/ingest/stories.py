@@ -33,7 +33,7 @@ from storyline import metrics
 from storyline.cluster import ClusterInput, ClusterSettings, StoryClusterer
 from storyline.config import Settings
 from storyline.embed import Embedder, embedder_from_settings, embedding_text
-from storyline.errors import InputError, LeaseLostError, StorylineError
+from storyline.errors import InputError, LeaseLostError, StoreUnavailableError, StorylineError
 from storyline.ingest.items import NewArticle
 from storyline.store import ArticleStore, CheckpointStore, CopyStore, EmbeddingStore, StoryStore
 from storyline.types import StoredArticle, StoryLink
@@ -254,6 +254,8 @@ class StoryStage:
                 with self._lock:
                     if self._take_lease():
                         self._assign_stored()
+            except StoreUnavailableError as exc:  # the database is away: the next round tries again
+                log.warning("story_assignment_waiting", error=str(exc))
             except Exception:  # a dead worker would silently end stories for good
                 # The articles stay stored; the next round (or the next holder) assigns them.
                 log.exception("story_assignment_failed")
