@@ -250,3 +250,42 @@ def test_workers_carry_on_after_postgresql_restarts_and_the_web_app_answers_503_
         for w in workers:
             stop(w)
         app.close()
+
+
+def test_metrics_count_stages_fetches_and_the_queue(tmp_path: Path, pg_url: str,
+                                                    http_server: LocalHTTPServer) -> None:
+    reports = ecb_reports(12)
+    urls = serve_feeds(http_server, "metrics", reports, feeds=2)
+    app = queue_app(tmp_path / "home", pg_url)
+    try:
+        ids = subscribe(app, [*urls, http_server.url("/status/500")])
+        app.job_queue.enqueue(ids)
+        web = TestClient(create_asgi(app))
+        before = web.get("/metrics")
+        assert before.status_code == 200
+        assert before.headers["content-type"].startswith("text/plain")
+        assert 'storyline_queue_jobs{state="pending"} 3.0' in before.text
+
+        # What a worker does, in this process: its counters are this process's (other tests
+        # of the session count too: the differences are this test's).
+        for source in app.sources():
+            app.refresher.refresh(source)
+        app.wait_for_stories()
+        after = web.get("/metrics").text
+        grew = {name: metric(after, name) - metric(before.text, name) for name in (
+            'storyline_articles_total{stage="stored"}', 'storyline_articles_total{stage="copies"}',
+            'storyline_articles_total{stage="stories"}', 'storyline_fetches_total{outcome="read"}',
+            "storyline_fetch_errors_total", "storyline_story_assignment_seconds_count")}
+        assert grew == {'storyline_articles_total{stage="stored"}': 12, 'storyline_articles_total{stage="copies"}': 12,
+                        'storyline_articles_total{stage="stories"}': 12, 'storyline_fetches_total{outcome="read"}': 2,
+                        "storyline_fetch_errors_total": 1, "storyline_story_assignment_seconds_count": 12}
+    finally:
+        app.close()
+
+
+def metric(text: str, name: str) -> float:
+    """The value of one sample in Prometheus text (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
