@@ -289,3 +289,28 @@ def metric(text: str, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def test_serve_puts_due_sources_on_the_queue_and_fetches_nothing_itself(
+        tmp_path: Path, pg_url: str, http_server: LocalHTTPServer) -> None:
+    urls = serve_feeds(http_server, "serve", ecb_reports(6), feeds=3)
+    app = queue_app(tmp_path / "home", pg_url)
+    try:
+        subscribe(app, urls)
+        app.start_scheduler()  # what `storyline serve` starts
+        wait_for(lambda: app.queue_counts().pending == 3, 60, "serve to enqueue the three due sources")
+        assert app.due_sources() == [], "a queued source is not due again while it waits"
+        time.sleep(6)  # another round of the scheduler
+        assert app.queue_counts().pending == 3, "each source waits once"
+        assert app.count_articles() == 0, "serve fetched nothing itself"
+        assert all(s.health.last_fetched_at is None for s in app.sources())
+    finally:
+        app.close()
+
+
+def test_the_queue_needs_postgresql(tmp_path: Path) -> None:
+    done = subprocess.run([str(SCRIPT), "--home", str(tmp_path / "home"), "--setting", "queue=true", "worker"],
+                          env=clean_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "the refresh queue needs PostgreSQL" in done.stderr
+    assert "Traceback" not in done.stderr
