@@ -53,9 +53,20 @@ class PgServer:
     def start(self) -> None:
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust",
                   "-U", "postgres", "-E", "UTF8", "--no-locale")
-        options = f"-k {self.folder} -c listen_addresses='' -F -c max_connections=200"
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", self._options(),
                   "-l", str(self.folder / "server.log"), "-w", "-t", "60", "start")
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (``resume`` starts it again): a database outage."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server again after ``pause``."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", self._options(),
+                  "-l", str(self.folder / "server.log"), "-w", "-t", "60", "start")
+
+    def _options(self) -> str:
+        return f"-k {self.folder} -c listen_addresses='' -F -c max_connections=200"
 
     def stop(self) -> None:
         try:

@@ -371,3 +371,26 @@ def test_an_expired_lease_is_free_and_its_holder_is_fenced(store: SQLStore) -> N
     lease = store.lease("stories")
     assert lease is not None
     assert lease.progress == ids[0].article_id
+
+
+def test_renewing_a_lease_raises_its_progress_only_for_its_holder(store: SQLStore) -> None:
+    assert store.take_lease("copies", "a", 60)
+    store.renew_lease("copies", "a", 60, 7)
+    store.renew_lease("copies", "a", 60, 3)  # progress never goes back
+    lease = store.lease("copies")
+    assert lease is not None
+    assert lease.progress == 7
+    with pytest.raises(LeaseLostError):
+        store.renew_lease("copies", "b", 60, 9)
+    lease = store.lease("copies")
+    assert lease is not None
+    assert (lease.holder, lease.progress) == ("a", 7)
+
+
+def test_turns_are_spaced_by_the_spacing_asked(store: SQLStore) -> None:
+    # A host's requests, however many processes make them: each takes the next start time.
+    waits = [store.take_turn("turn:example", 10.0) for _ in range(3)]
+    assert waits[0] == 0.0
+    assert 0.0 < waits[1] <= 10.0  # (less the time between the calls)
+    assert 10.0 < waits[2] <= 20.0
+    assert store.take_turn("turn:other", 10.0) == 0.0, "each name has its own turns"

@@ -7,6 +7,7 @@ never open the store, query it or run stages themselves.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -16,14 +17,17 @@ from typing import Any
 
 import structlog
 
-from storyline import __version__
+from storyline import __version__, metrics
 from storyline.cluster import ClusterScores, cluster_scores
 from storyline.config import Settings
 from storyline.dedupe import SyndicationGroup
-from storyline.errors import ConfigError, InputError, RecordError, StorylineError
+from storyline.errors import ConfigError, InputError, RecordError, StoreUnavailableError, StorylineError
 from storyline.fetch import Fetcher, FetchPolicy, HostLimiter, RobotsCache, make_user_agent
 from storyline.ingest import batch, subscriptions
 from storyline.ingest.batch import DedupeOutcome, Record, StoryRun
+from storyline.ingest.copies import CopyStage
+from storyline.ingest.hosts import SharedHostLimiter
+from storyline.ingest.jobs import refresh_job
 from storyline.ingest.prepare import analyze_paths as _analyze_paths
 from storyline.ingest.prepare import extract_paths as _extract_paths
 from storyline.ingest.refresh import Refresher, RefreshPolicy, RefreshResult, warm_up
@@ -36,6 +40,7 @@ from storyline.parse.files import parse_published
 from storyline.processes import worker_pool
 from storyline.reading import ArticleView, StoryCard, StoryView, article_view, home_stories, story_view, syndication_of
 from storyline.store import Store, open_store
+from storyline.store.queue import JobQueue, QueueCounts, QueuedJob
 from storyline.summarize.story import TermsCache
 from storyline.types import (
     Article,
@@ -53,6 +58,8 @@ __all__ = [
     "ArticleView",
     "DedupeOutcome",
     "MovedStory",
+    "QueueCounts",
+    "QueuedJob",
     "Record",
     "RefreshResult",
     "StoryCard",
@@ -72,6 +79,9 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
+# A worker whose database went away tries again after this long.
+RECONNECT_SECONDS = 2.0
+
 
 class Storyline:
     """A running Storyline: what the web app, the API and the CLI call."""
@@ -85,6 +95,7 @@ class Storyline:
         self._cpu_pool: ProcessPoolExecutor | None = None
         self._warming: list[Future[None]] = []
         self._scheduler: Scheduler | None = None
+        self._queue: JobQueue | None = None
         # Store, copies, stories: the stages after the per-item ones, in ``ingest.pipeline``'s order.
         self.ingest = Ingest(store, settings)
         # Story pages share the summaries stage's analysed articles (a page made stale by a
@@ -132,7 +143,9 @@ class Storyline:
                     # The pool starts a process per task while none is idle: one warm-up each.
                     self._warming = [pool.submit(warm_up) for _ in range(s.parse_processes)]
                     run_cpu = lambda fn, *args: pool.submit(fn, *args).result()  # noqa: E731
-                limiter = HostLimiter.from_policy(fetcher.policy)
+                # With workers on several hosts, per-host limits are kept in the store for all of them.
+                limiter = (SharedHostLimiter.shared(self.store, fetcher.policy) if s.queue
+                           else HostLimiter.from_policy(fetcher.policy))
                 self._refresher = Refresher(
                     self.store, fetcher,
                     policy=RefreshPolicy(min_interval_s=s.min_refresh_interval,
@@ -209,9 +222,85 @@ class Storyline:
             # or that another process stored, get one now.
             self.stories.start()
         if self._scheduler is None:
-            self._scheduler = Scheduler(self.store, self.refresher, workers=self.settings.fetch_workers,
-                                        raw_page_retention_days=self.settings.raw_page_retention_days)
+            if self.settings.queue:  # workers fetch: this process puts due sources on the queue
+                self._scheduler = Scheduler(self.store, None, workers=self.settings.fetch_workers,
+                                            raw_page_retention_days=self.settings.raw_page_retention_days,
+                                            enqueue=self.job_queue.enqueue)
+            else:
+                self._scheduler = Scheduler(self.store, self.refresher, workers=self.settings.fetch_workers,
+                                            raw_page_retention_days=self.settings.raw_page_retention_days)
             self._scheduler.start()
+
+    # -- the refresh queue (PostgreSQL, the ``queue`` setting) ---------------------------------
+
+    @property
+    def job_queue(self) -> JobQueue:
+        """The refresh queue in the store's database (made on first use; needs the ``queue`` setting)."""
+        with self._lock:
+            if self._queue is None:
+                _check_queue(self.settings, self.store.dialect)
+                self._queue = JobQueue(self.settings.resolved_database_url, attempts=self.settings.queue_attempts)
+            return self._queue
+
+    def run_worker(self, *, concurrency: int | None = None, name: str | None = None) -> None:
+        """``storyline worker``: do queued refreshes until stopped (SIGINT, SIGTERM).
+
+        Each job is one refresh, through every stage (``ingest.jobs``). When the database goes
+        away the worker waits and carries on once it is back; its unfinished jobs are retried.
+        """
+        _check_queue(self.settings, self.store.dialect)
+        worker_queue = JobQueue(self.settings.resolved_database_url, attempts=self.settings.queue_attempts,
+                                asynchronous=True)
+        handler = refresh_job(self.store, self.refresher)
+        if self.stories is not None:
+            self.stories.start()  # one process of all assigns stories: this one, if the lease is free
+        # Articles a killed worker stored but never matched to their copies: any worker matches them.
+        copies = self.ingest.stage("copies")
+        if isinstance(copies, CopyStage):
+            threading.Thread(target=_keep_matching, args=(copies,), name="storyline-copies", daemon=True).start()
+        while True:
+            try:
+                worker_queue.run_worker(handler, concurrency=concurrency or self.settings.fetch_workers,
+                                        name=name or "storyline-worker")
+                return
+            except StoreUnavailableError as exc:
+                log.warning("worker_waiting_for_database", error=str(exc))
+                time.sleep(RECONNECT_SECONDS)
+
+    def metrics_text(self) -> tuple[bytes, str]:
+        """This process's metrics in Prometheus format, with the queue's depth read now; and their content type."""
+        if self.settings.queue:
+            try:
+                counts = self.queue_counts()
+            except StorylineError as exc:  # the metrics still answer, without the depth
+                log.warning("queue_depth_unavailable", error=str(exc))
+            else:
+                for state in ("pending", "retrying", "running", "failed"):
+                    metrics.QUEUE_JOBS.labels(state=state).set(getattr(counts, state))
+        return metrics.exposition(), metrics.CONTENT_TYPE
+
+    def serve_metrics(self, host: str, port: int) -> None:
+        """Serve this process's metrics on ``host:port`` (a worker has no web app)."""
+        metrics.serve(host, port)
+
+    def queue_counts(self) -> QueueCounts:
+        """Refresh jobs by state: pending, retrying, running, failed."""
+        return self.job_queue.counts()
+
+    def queue_jobs(self, status: str | None = None, *, limit: int = 100) -> list[tuple[QueuedJob, Source | None]]:
+        """Refresh jobs (of ``status``: todo, doing, failed) with their sources, oldest first."""
+        jobs = self.job_queue.jobs(status, limit=limit)
+        return [(job, self.store.get_source(job.source_id)) for job in jobs]
+
+    def failed_refreshes(self) -> list[tuple[QueuedJob, Source | None]]:
+        """The dead-letter list: refresh jobs that failed every attempt (empty without a queue)."""
+        if not self.settings.queue:
+            return []
+        return self.queue_jobs("failed")
+
+    def retry_refreshes(self, job_ids: Sequence[int] | None = None) -> int:
+        """Put failed refresh jobs (``job_ids``, or all) back on the queue; how many."""
+        return self.job_queue.retry_failed(job_ids)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -345,6 +434,8 @@ class Storyline:
             self._fetcher.close()
         if self._cpu_pool is not None:
             self._cpu_pool.shutdown(cancel_futures=True)
+        if self._queue is not None:
+            self._queue.close()
         self.store.close()
 
 
@@ -392,6 +483,26 @@ def dedupe_records(
     return batch.dedupe_records(records, batch_size=batch_size)
 
 
+def _keep_matching(copies: CopyStage) -> None:
+    while True:
+        time.sleep(RECONNECT_SECONDS * 2)
+        try:
+            copies.catch_up()
+        except StorylineError as exc:  # the store is away: the next round tries again
+            log.warning("copies_catch_up_failed", error=str(exc))
+        except Exception:  # a bug: logged, and the next round tries again
+            log.exception("copies_catch_up_failed")
+
+
+def _check_queue(settings: Settings, dialect: str) -> None:
+    if not settings.queue:
+        raise ConfigError("queue", "the refresh queue is off",
+                          hint="Set queue = true (PostgreSQL only) to use workers.")
+    if dialect != "postgresql":
+        raise ConfigError("queue", "the refresh queue needs PostgreSQL; this store is SQLite",
+                          hint="Set database_url to a PostgreSQL database, or queue = false to fetch in serve.")
+
+
 def make_app(settings: Settings) -> Storyline:
     """Open the store named by ``settings`` (creating the data folder) and wire the app."""
     try:
@@ -400,6 +511,9 @@ def make_app(settings: Settings) -> Storyline:
         raise ConfigError(str(settings.home), f"cannot create the data folder ({exc.strerror})",
                           hint="Set --home or STORYLINE_HOME to a writable folder.") from exc
     store = open_store(settings.resolved_database_url, sqlite_readers=settings.sqlite_readers)
+    if settings.queue and store.dialect != "postgresql":
+        store.close()
+        _check_queue(settings, "sqlite")
     return Storyline(settings, store)
 
 

@@ -214,6 +214,10 @@ SETTINGS: tuple[Setting, ...] = (
         "Threads the `onnx` embedder computes with (0: one per core).",
         _parse_thread_count,
     ),
+    Setting("queue", "false", "PostgreSQL only: `storyline serve` puts source refreshes on a queue in the database "
+            "and `storyline worker` processes (on any host) do them; false: serve fetches itself.", _parse_bool),
+    Setting("queue_attempts", "5", "Times a queued refresh runs before it goes to the failed list (`storyline "
+            "queue`), retried with growing waits in between.", _parse_positive_int),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -256,6 +260,8 @@ class Settings:
     embedder_url: str
     embedder_api_key: str = dataclasses.field(repr=False)  # a secret: kept out of logs and tracebacks
     embedder_threads: int
+    queue: bool
+    queue_attempts: int
 
     @property
     def resolved_database_url(self) -> str:

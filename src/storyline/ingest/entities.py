@@ -14,19 +14,26 @@ entity joins an archive entity, in order (the first rule that finds one):
 and the types must agree (an entity typed "other" agrees with any). Otherwise it is a new
 entity. The archive's keys are read once, on first use, and kept up to date in memory.
 Thread-safe: fetch threads store batches concurrently.
+
+Shared (``queue`` setting: workers in several processes store articles): one process at a
+time joins and stores (the ``entities`` lease), and a process reads the keys again when
+another one stored entities since its last turn, so two processes never make two entities
+of one name.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Protocol
 
 import structlog
 
 from storyline.config import Settings
 from storyline.entities import name_key
 from storyline.ingest.items import NewArticle
-from storyline.store import EntityStore
+from storyline.ingest.leases import holder_name, holding
+from storyline.store import CheckpointStore, EntityStore
 from storyline.types import ArticleEntity, EntityLink, EntityType
 
 __all__ = ["EntityStage", "entity_keys"]
@@ -34,6 +41,9 @@ __all__ = ["EntityStage", "entity_keys"]
 log = structlog.get_logger(__name__)
 
 _SURNAME = "surname:"
+# Shared: the lease of the one process joining entities at a time, held for one batch.
+_LEASE = "entities"
+_LEASE_SECONDS = 60.0
 
 
 def entity_keys(entity: ArticleEntity) -> tuple[tuple[str, str], ...]:
@@ -56,19 +66,26 @@ def _agree(a: EntityType, b: EntityType) -> bool:
     return a is b or EntityType.OTHER in (a, b)
 
 
+class EntityStageStore(EntityStore, CheckpointStore, Protocol):
+    """What the entities stage reads and writes: the archive's entities, and (shared) its lease."""
+
+
 class EntityStage:
     """The entities stage of ingest (``pipeline.STORED_STAGES``)."""
 
     name = "entities"
 
-    def __init__(self, store: EntityStore) -> None:
+    def __init__(self, store: EntityStageStore, *, shared: bool = False) -> None:
         self._store = store
         self._index: dict[str, list[tuple[int, EntityType]]] | None = None
         self._lock = threading.Lock()
+        self._shared = shared
+        self._holder = holder_name()
+        self._turn = -1  # shared: the count of turns the index has seen (the lease's progress)
 
     @classmethod
-    def from_settings(cls, store: EntityStore, settings: Settings) -> EntityStage:
-        return cls(store)
+    def from_settings(cls, store: EntityStageStore, settings: Settings) -> EntityStage:
+        return cls(store, shared=settings.queue)
 
     def _loaded(self) -> dict[str, list[tuple[int, EntityType]]]:
         if self._index is None:
@@ -90,37 +107,54 @@ class EntityStage:
         analysed = [a for a in articles if a.article.entities or a.article.quotes]
         if not analysed:
             return
-        with self._lock:
-            index = self._loaded()
-            # Entities new in this batch go into the index under batch-local ids (-1, -2, ...),
-            # so that a later article of the batch joins them; the store maps them to real ids.
-            pending: dict[int, list[str]] = {}
-            batch = []
-            for item in analysed:
-                links = []
-                for entity in item.article.entities:
-                    entity_id = self._find(index, entity)
-                    keys = entity_keys(entity)
-                    if entity_id is None:
-                        placeholder = -(len(pending) + 1)
-                        pending[placeholder] = [key for key, _ in keys]
-                        self._remember(index, keys, placeholder, entity.type)
-                        links.append(EntityLink(None, entity, keys))
-                    else:
-                        if entity_id < 0:  # joins an entity of this batch: its keys leave with the placeholder
-                            pending[entity_id].extend(key for key, _ in keys)
-                        self._remember(index, keys, entity_id, entity.type)
-                        links.append(EntityLink(entity_id, entity, keys))
-                batch.append((item.article_id, links, item.article.quotes))
+        if not self._shared:
+            with self._lock:
+                self._join_and_save(analysed)
+            return
+        with self._lock, holding(self._store, _LEASE, self._holder, _LEASE_SECONDS):
+            lease = self._store.lease(_LEASE)
+            turn = lease.progress if lease is not None else 0
+            if turn != self._turn:  # another process stored entities since: read the keys again
+                self._index = None
             try:
-                ids = self._store.save_article_entities(batch)
-            finally:  # the placeholders leave the index, stored or not
-                for placeholder, keys in pending.items():
-                    for key in keys:
-                        index[key] = [(i, kind) for i, kind in index.get(key, ()) if i != placeholder]
-            for (_, links, _), entity_ids in zip(batch, ids, strict=True):
-                for link, entity_id in zip(links, entity_ids, strict=True):
-                    self._remember(index, link.keys, entity_id, link.entity.type)
+                self._join_and_save(analysed)
+            except Exception:
+                self._index = None
+                raise
+            self._store.renew_lease(_LEASE, self._holder, _LEASE_SECONDS, turn + 1)
+            self._turn = turn + 1
+
+    def _join_and_save(self, analysed: Sequence[NewArticle]) -> None:
+        index = self._loaded()
+        # Entities new in this batch go into the index under batch-local ids (-1, -2, ...),
+        # so that a later article of the batch joins them; the store maps them to real ids.
+        pending: dict[int, list[str]] = {}
+        batch = []
+        for item in analysed:
+            links = []
+            for entity in item.article.entities:
+                entity_id = self._find(index, entity)
+                keys = entity_keys(entity)
+                if entity_id is None:
+                    placeholder = -(len(pending) + 1)
+                    pending[placeholder] = [key for key, _ in keys]
+                    self._remember(index, keys, placeholder, entity.type)
+                    links.append(EntityLink(None, entity, keys))
+                else:
+                    if entity_id < 0:  # an entity new in this batch: its new keys leave the index with it
+                        pending[entity_id].extend(key for key, _ in keys)
+                    self._remember(index, keys, entity_id, entity.type)
+                    links.append(EntityLink(entity_id, entity, keys))
+            batch.append((item.article_id, links, item.article.quotes))
+        try:
+            ids = self._store.save_article_entities(batch)
+        finally:  # the placeholders leave the index, stored or not
+            for placeholder, keys in pending.items():
+                for key in keys:
+                    index[key] = [(i, kind) for i, kind in index.get(key, ()) if i != placeholder]
+        for (_, links, _), entity_ids in zip(batch, ids, strict=True):
+            for link, entity_id in zip(links, entity_ids, strict=True):
+                self._remember(index, link.keys, entity_id, link.entity.type)
 
     @staticmethod
     def _remember(index: dict[str, list[tuple[int, EntityType]]], keys: Sequence[tuple[str, str]], entity_id: int,

@@ -30,7 +30,7 @@ from typing import Protocol
 
 import structlog
 
-from storyline import parse
+from storyline import metrics, parse
 from storyline.errors import FeedParseError, FetchError, HTTPStatusError, InputError, StorylineError
 from storyline.fetch import Fetcher, HostLimiter, RobotsCache, host_of
 from storyline.ingest.items import Prepared
@@ -238,9 +238,13 @@ class Refresher:
         """
         now = now or datetime.now(UTC)
         try:
-            return self._refresh(source, now, batch_health)
+            result = self._refresh(source, now, batch_health)
         except (FetchError, FeedParseError, InputError) as exc:
+            metrics.FETCHES.labels(outcome="failed").inc()
+            metrics.FETCH_ERRORS.inc()
             return self._record_failure(source, now, exc)
+        metrics.FETCHES.labels(outcome="not modified" if result.not_modified else "read").inc()
+        return result
 
     def flush_health(self) -> None:
         """Write the health held back by ``refresh(batch_health=True)``."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import structlog
 
-from storyline import parse
+from storyline import metrics, parse
 from storyline.config import Settings
 from storyline.errors import InputError, StoreError, StoreUnavailableError, StorylineError
 from storyline.ingest import pipeline
@@ -257,6 +257,8 @@ class Ingest:
             try:
                 if new:
                     stage.process(new)
+                    if stage.name != "stories":  # counted as they are assigned (in the background)
+                        metrics.ARTICLES.labels(stage=stage.name).inc(len(new))
                 if changed and isinstance(stage, pipeline.RevisingStage):
                     stage.revise(changed)
             except StoreUnavailableError:
@@ -304,6 +306,7 @@ class Ingest:
     ) -> None:
         if not batch:
             return
+        metrics.ARTICLES.labels(stage="prepared").inc(len(batch))
         batch = [self._capped(p, tally) for p in batch]
         # Within one batch the same canonical URL twice is one article: the last copy wins.
         items_by_url = {p.article.canonical_url: p for p in batch}
@@ -326,6 +329,7 @@ class Ingest:
                     continue
                 self._stored(tally.count([item], results_one, redo_unchanged=redo_unchanged))
         else:
+            metrics.ARTICLES.labels(stage="stored").inc(sum(r.outcome is not UpsertOutcome.UNCHANGED for r in results))
             self._stored(tally.count(items, results, redo_unchanged=redo_unchanged))
         if tally.article_of is not None:  # an input folded into a later one of the batch became that article
             for p in batch:

@@ -3,7 +3,9 @@
 The loop asks the store for sources whose next fetch is due (the refresher writes the
 next time after each fetch, adapted to how often the source publishes), runs them on a
 bounded pool of fetch threads — per-host limits are the refresher's ``HostLimiter`` —
-then looks again after ``MAX_SLEEP_S`` (at once when the round was full).
+then looks again after ``MAX_SLEEP_S`` (at once when the round was full). With a queue
+(``enqueue``), the round puts the due sources on it for ``storyline worker`` processes instead
+(``ingest.jobs``), and looks again after ``QUEUE_SLEEP_S``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Protocol
 
 import structlog
 
+from storyline.ingest.jobs import enqueue_due
 from storyline.ingest.refresh import Refresher, RefreshResult
 from storyline.store import PageStore, SourceStore
 from storyline.types import Source
@@ -26,6 +29,9 @@ class ScheduleStore(SourceStore, PageStore, Protocol):
 log = structlog.get_logger(__name__)
 
 MAX_SLEEP_S = 30.0
+QUEUE_SLEEP_S = 5.0
+# Due sources put on the queue per round.
+ENQUEUE_BATCH = 2_000
 PRUNE_EVERY = timedelta(hours=1)
 
 
@@ -92,11 +98,13 @@ class Scheduler:
     """Runs due refreshes in a background thread until stopped."""
 
     def __init__(
-        self, store: ScheduleStore, refresher: Refresher, *, workers: int, raw_page_retention_days: int = 30
+        self, store: ScheduleStore, refresher: Refresher | None, *, workers: int, raw_page_retention_days: int = 30,
+        enqueue: Callable[[Sequence[int]], int] | None = None,
     ) -> None:
         self._store = store
         self._refresher = refresher
         self._workers = workers
+        self._enqueue = enqueue
         self._retention = timedelta(days=raw_page_retention_days) if raw_page_retention_days > 0 else None
         self._last_prune: datetime | None = None
         self._stop = threading.Event()
@@ -121,6 +129,11 @@ class Scheduler:
             self._last_prune = now
             if pruned:
                 log.info("raw_pages_pruned", pages=pruned)
+        if self._enqueue is not None:
+            due = self._store.due_sources(now, limit=ENQUEUE_BATCH)
+            enqueue_due(self._store, self._enqueue, due, now)
+            return []
+        assert self._refresher is not None, "a scheduler without a queue refreshes sources itself"
         due = self._store.due_sources(now, limit=self._workers * 8)
         return refresh_all(self._refresher, due, workers=self._workers) if due else []
 
@@ -132,4 +145,7 @@ class Scheduler:
                 log.exception("scheduler_round_failed")
                 done = []
             # A full round means more may be due already; otherwise wait a little.
-            self._stop.wait(0.0 if len(done) >= self._workers * 8 else MAX_SLEEP_S)
+            if self._enqueue is not None:
+                self._stop.wait(QUEUE_SLEEP_S)
+            else:
+                self._stop.wait(0.0 if len(done) >= self._workers * 8 else MAX_SLEEP_S)

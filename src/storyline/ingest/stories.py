@@ -29,10 +29,11 @@ from typing import Protocol
 import numpy as np
 import structlog
 
+from storyline import metrics
 from storyline.cluster import ClusterInput, ClusterSettings, StoryClusterer
 from storyline.config import Settings
 from storyline.embed import Embedder, embedder_from_settings, embedding_text
-from storyline.errors import InputError, LeaseLostError, StorylineError
+from storyline.errors import InputError, LeaseLostError, StoreUnavailableError, StorylineError
 from storyline.ingest.items import NewArticle
 from storyline.store import ArticleStore, CheckpointStore, CopyStore, EmbeddingStore, StoryStore
 from storyline.types import StoredArticle, StoryLink
@@ -103,6 +104,7 @@ class StoryStage:
         background: bool = True,
         lease_seconds: float = LEASE_SECONDS,
         poll_seconds: float = POLL_SECONDS,
+        shared: bool = False,
     ) -> None:
         self._store = store
         self._embedder_factory = embedder
@@ -129,6 +131,10 @@ class StoryStage:
         self._worker: threading.Thread | None = None
         self._changed = threading.Condition()
         self._stopping = False
+        # Shared (workers in several processes store articles, ``queue`` setting): each process
+        # embeds the articles it stored (into the store's cache, where the writer finds them), and
+        # the writer assigns an article only once the shared copies stage has matched it.
+        self._shared = shared
 
     @classmethod
     def from_settings(
@@ -149,7 +155,8 @@ class StoryStage:
         days = float(window_days if window_days is not None else settings.story_window_days)
         return cls(store, (lambda: embedder) if embedder is not None
                    else lambda: embedder_from_settings(settings, StoredEmbeddings(store)),
-                   settings=ClusterSettings(window_days=days), clusterer=clusterer, background=background)
+                   settings=ClusterSettings(window_days=days), clusterer=clusterer, background=background,
+                   shared=settings.queue)
 
     # -- the background worker -------------------------------------------------------------
 
@@ -160,6 +167,8 @@ class StoryStage:
         time: the embedder then sees the same batches on every run (the int8 model's vectors
         move a little with a text's batch), which a gate's repeatable score needs.
         """
+        if self._shared:
+            self._embed_here(new)
         if self._background:
             self.submit([n.article_id for n in new])
         else:
@@ -245,6 +254,8 @@ class StoryStage:
                 with self._lock:
                     if self._take_lease():
                         self._assign_stored()
+            except StoreUnavailableError as exc:  # the database is away: the next round tries again
+                log.warning("story_assignment_waiting", error=str(exc))
             except Exception:  # a dead worker would silently end stories for good
                 # The articles stay stored; the next round (or the next holder) assigns them.
                 log.exception("story_assignment_failed")
@@ -317,7 +328,7 @@ class StoryStage:
         try:
             if not self._caught_up:
                 links.extend(self._catch_up())
-            while batch := self._store.articles_after(self._last_article_id, limit=_WORK_BATCH):
+            while batch := self._ready(self._store.articles_after(self._last_article_id, limit=_WORK_BATCH)):
                 links.extend(self._assign(batch))
         except LeaseLostError as exc:
             # This process stalled past its lease and another took over: its state is stale.
@@ -363,17 +374,36 @@ class StoryStage:
     def _catch_up(self) -> list[StoryLink]:
         links: list[StoryLink] = []
         # The articles after the checkpoint, assigned or not: the replay rebuilds the state.
-        while batch := self._store.articles_after(self._last_article_id, limit=_CATCH_UP_BATCH):
+        while batch := self._ready(self._store.articles_after(self._last_article_id, limit=_CATCH_UP_BATCH)):
             links.extend(self._assign(batch))
         # Older articles never assigned (stored before stories existed, or while a crash loomed).
         after = 0
-        while batch := self._store.unassigned_articles(after_id=after, limit=_CATCH_UP_BATCH):
+        while batch := self._ready(self._store.unassigned_articles(after_id=after, limit=_CATCH_UP_BATCH)):
             after = batch[-1].id
             links.extend(self._assign(batch))
         self._caught_up = True
         if links:
             log.info("stories_caught_up", articles=len(links))
         return links
+
+    def _ready(self, batch: list[StoredArticle]) -> list[StoredArticle]:
+        """The articles of ``batch`` whose copies are known (shared: those the copies stage matched)."""
+        if not self._shared or not batch:
+            return batch
+        lease = self._store.lease("copies")
+        matched = lease.progress if lease is not None else 0
+        return [a for a in batch if a.id <= matched]
+
+    def _embed_here(self, new: Sequence[NewArticle]) -> None:
+        """Embed this process's new originals into the store's cache (the writer, maybe elsewhere, reads them)."""
+        copies = self._store.copied_from([n.article_id for n in new])
+        texts = [embedding_text(n.article.title, n.article.text) for n in new if n.article_id not in copies]
+        if not texts:
+            return
+        try:
+            self.embedder.embed(texts)
+        except StorylineError as exc:  # the writer tries again, and goes on without if it must
+            log.warning("embedding_failed", articles=len(texts), error=str(exc))
 
     def _assign(self, batch: Sequence[StoredArticle]) -> list[StoryLink]:
         assert self._clusterer is not None
@@ -414,6 +444,11 @@ class StoryStage:
                                      writer=(self._holder, self._lease_seconds, last))
         self._last_article_id = last
         self._unsaved += len(batch)
+        now = _now()
+        metrics.ARTICLES.labels(stage="stories").inc(len(batch))
+        for article in batch:
+            if article.id not in had:  # a first assignment, not a replay
+                metrics.ASSIGNMENT_SECONDS.observe(max((now - article.created_at).total_seconds(), 0.0))
         if self._unsaved >= self._checkpoint_every:
             self.checkpoint()
         return links

@@ -270,6 +270,17 @@ class CheckpointStore(Protocol):
         """The lease ``name`` as last written (it may have run out), or None if nobody took it."""
         ...
 
+    def renew_lease(self, name: str, holder: str, seconds: float, progress: int) -> None:
+        """Renew ``holder``'s lease ``name`` and raise its progress to ``progress`` (``LeaseLostError``: not held)."""
+        ...
+
+    def take_turn(self, name: str, spacing: float) -> float:
+        """Take the next start time of ``name`` (a host, for politeness) and move it on by ``spacing`` seconds.
+
+        Returns the seconds to wait for that start (0 when it is now). Atomic across processes.
+        """
+        ...
+
     def allocate_ids(self, name: str, count: int) -> int:
         """Reserve ``count`` new numbers of counter ``name``; the first (the block is consecutive).
 

@@ -35,6 +35,8 @@ from storyline.types import (
 )
 
 T = TypeVar("T")
+# The advisory lock that puts PostgreSQL article inserts in id order (``upsert_articles``).
+_ARTICLES_LOCK = 0x5354_4152
 
 _COMPARED_FIELDS = ("url", "title", "text", "content_hash", "outlet", "published_at", "authors",
                     "language", "word_count", "is_sample", "licence", "description", "modified_at",
@@ -91,6 +93,12 @@ class SQLStore(SourceQueries, DuplicateQueries, StoryQueries, EntityQueries, Sum
         if guids is not None and len(guids) != len(batch):
             raise ValueError(f"{len(guids)} guids for {len(batch)} articles")
         with self._errors("storing articles"), self._engines.write() as conn:
+            if conn.dialect.name == "postgresql":
+                # Ids in commit order: a sequence hands ids out before commit, so without this a
+                # reader could see article 101 while 100 is still being written, and a stage that
+                # follows the store in id order (stories, copies) would pass 100 by for good.
+                # SQLite has one writer already. The lock lasts one short transaction.
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ARTICLES_LOCK})")
             results = self._upsert_batch(conn, batch, source_id, revisions)
             if guids is not None and source_id is not None:
                 # One transaction, not two: a commit costs more than the rows (a feed refresh's

@@ -272,6 +272,27 @@ class StoryQueries:
             return None
         return Lease(name, row.holder, _aware(row.expires_at), int(row.progress))
 
+    def renew_lease(self: _StoreInternals, name: str, holder: str, seconds: float, progress: int) -> None:
+        with self._errors(f"renewing the {name} lease"), self._engines.write() as conn:
+            _fence(conn, name, (holder, seconds, progress), _now())
+
+    def take_turn(self: _StoreInternals, name: str, spacing: float) -> float:
+        # A row of the leases table whose expiry is the next free start (no holder).
+        now = _now()
+        with self._errors(f"taking a turn of {name}"), self._engines.write() as conn:
+            row = conn.execute(sa.select(leases.c.expires_at).where(leases.c.name == name)
+                               .with_for_update()).one_or_none()
+            start = max(now, _aware(row.expires_at)) if row is not None else now
+            following = start + timedelta(seconds=spacing)
+            if row is None:
+                inserted = conn.execute(self._insert(leases).on_conflict_do_nothing(index_elements=["name"]),
+                                        [{"name": name, "holder": "", "expires_at": following, "progress": 0}])
+                if not inserted.rowcount:  # another process made the row first: wait one spacing
+                    return spacing
+            else:
+                conn.execute(leases.update().where(leases.c.name == name).values(expires_at=following))
+            return max((start - now).total_seconds(), 0.0)
+
     def allocate_ids(self: _StoreInternals, name: str, count: int) -> int:
         if count < 1:
             raise ValueError("allocate at least one id")

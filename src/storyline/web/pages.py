@@ -94,4 +94,6 @@ def sources_page(request: Request) -> HTMLResponse:
         "sources": sorted(fetched, key=lambda s: ((s.folder or "~").lower(), s.title.lower())),
         "failing": sum(1 for s in fetched if s.health.last_error and not s.health.paused),
         "paused": sum(1 for s in fetched if s.health.paused),
+        # With workers (the ``queue`` setting): refreshes that failed every attempt.
+        "failed_refreshes": _storyline(request).failed_refreshes(),
     })

@@ -102,6 +102,11 @@ def create_asgi(app: Storyline) -> FastAPI:
     def healthz(request: Request) -> Health:
         return api.routes.health(request)
 
+    @asgi.get("/metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        body, content_type = app.metrics_text()
+        return Response(body, media_type=content_type)
+
     @asgi.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc, HTTPException) or exc.status_code != 404 else None
