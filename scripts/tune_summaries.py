@@ -1,7 +1,8 @@
 """Scan the summary ranking's weights on the fit part; print the gate part's score for the chosen ones.
 
     python scripts/tune_summaries.py          # scan on fit, print the best few and the gate score of the best
-    python scripts/tune_summaries.py --gate   # only score the shipped weights on both parts, with the baselines
+    python scripts/tune_summaries.py --gate   # the shipped weights on both parts at 60 and 250 words, beside
+                                              # lead, lead-3, LexRank, TextRank (sumy) and random
 
 The cases are ``storyline.evaluate.summaries``' (held-out leads as references). Each report is
 prepared once by ingest's per-item stages, as ``storyline summarize`` prepares it; the scan
@@ -17,11 +18,13 @@ from pathlib import Path
 
 from storyline.errors import StorylineError
 from storyline.evaluate.summaries import (
+    BASELINES,
     REFERENCE_WORDS,
     SummaryCase,
     baseline_summaries,
     load_cases,
     score_summaries,
+    storyline_summaries,
 )
 from storyline.ingest.prepare import prepare_item
 from storyline.summarize import WEIGHTS, Report, SummaryWeights, Vocabulary, analyse, summarize_reports
@@ -58,15 +61,17 @@ def main() -> int:
     parser.add_argument("--gate", action="store_true", help="score the shipped weights only")
     args = parser.parse_args()
     parts = {part: load_cases(CORPORA, part) for part in ("fit", "gate")}
-    ready = {part: prepared(cases) for part, cases in parts.items()}
     if args.gate:
-        for part, cases in parts.items():
-            r1, r2 = score(cases, ready[part], WEIGHTS)
-            lead = score_summaries(cases, baseline_summaries(cases, "lead"))
-            rand = score_summaries(cases, baseline_summaries(cases, "random"))
-            print(f"{part}: {len(cases)} cases  storyline R1 {r1:.4f} R2 {r2:.4f}  lead R1 {lead.rouge1:.4f} "
-                  f"R2 {lead.rouge2:.4f}  random R1 {rand.rouge1:.4f} R2 {rand.rouge2:.4f}")
+        for words in (REFERENCE_WORDS, 250):
+            for part in ("fit", "gate"):
+                cases = load_cases(CORPORA, part, words)
+                rows = [("storyline", score_summaries(cases, storyline_summaries(cases, words)))]
+                rows += [(kind, score_summaries(cases, baseline_summaries(cases, kind, words))) for kind in BASELINES]
+                print(f"{part}, {words} words, {len(cases)} events:")
+                for name, result in rows:
+                    print(f"  {name:10} R1 {result.rouge1:.4f}  R2 {result.rouge2:.4f}  RL {result.rougeL:.4f}")
         return 0
+    ready = {part: prepared(cases) for part, cases in parts.items()}
     results = []
     grid = itertools.product((0.3, 0.5, 0.7), (0.0, 0.15, 0.3, 0.5), (0.1, 0.2, 0.4, 0.6), (0.4, 0.5, 0.6))
     for centrality, support, position, redundant in grid:

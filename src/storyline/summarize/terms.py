@@ -108,7 +108,8 @@ class ArticleTerms:
     """
 
     sentences: tuple[Sentence, ...]
-    rows: sp.csr_matrix  # sentences x vocabulary: sublinear counts, unit length (columns past the vocabulary's size at analysis are absent)
+    # sentences x vocabulary: sublinear counts, unit length (columns past the vocabulary's size at analysis absent)
+    rows: sp.csr_matrix
     usable: np.ndarray  # bool per sentence: fit to stand in a summary (sentences.usable)
     quoted: np.ndarray  # bool per sentence: mostly inside quotation marks
     words: np.ndarray  # int per sentence
