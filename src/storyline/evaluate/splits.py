@@ -26,6 +26,10 @@ The rules:
   ``gate_part("page:" + key, share=EXTRACTION_GATE_SHARE)``.
 - **Entities** (``entities/gum-news``, GUM's news documents): by document name,
   ``gate_part("gum:" + name, share=ENTITIES_GATE_SHARE)``.
+- **Support** (``data/quality/support.jsonl``): by the incident a record's cited sentences report,
+  ``gate_part("support:" + incident, share=SUPPORT_GATE_SHARE)``.
+- **Ask a story** (``data/quality/ask.jsonl``): by story, so all questions about one story sit on one side:
+  ``gate_part("ask:" + story, share=ASK_GATE_SHARE)``.
 - **Quotes** (``data/quality/quotes.jsonl``): by the article a quote is in, so all quotes of one
   article sit on one side: ``gate_part("quotes:" + article, share=QUOTES_GATE_SHARE)``.
 
@@ -50,15 +54,18 @@ from pathlib import Path
 from typing import Literal
 
 __all__ = [
+    "ASK_GATE_SHARE",
     "ECBPLUS_GATE_TOPICS",
     "ENTITIES_GATE_SHARE",
     "EXTRACTION_GATE_SHARE",
     "INCIDENT_GATE_SHARE",
     "QUOTES_GATE_SHARE",
     "SALT",
+    "SUPPORT_GATE_SHARE",
     "WIKINEWS_GATE_SHARE",
     "IncidentSplit",
     "Part",
+    "ask_part",
     "dedupe_part",
     "ecbplus_part",
     "entities_part",
@@ -66,6 +73,7 @@ __all__ = [
     "gate_part",
     "incident_split",
     "quotes_part",
+    "support_part",
 ]
 
 Part = Literal["fit", "gate"]
@@ -76,6 +84,8 @@ WIKINEWS_GATE_SHARE = 0.35
 EXTRACTION_GATE_SHARE = 0.4
 ENTITIES_GATE_SHARE = 0.4
 QUOTES_GATE_SHARE = 0.4
+SUPPORT_GATE_SHARE = 0.4
+ASK_GATE_SHARE = 0.4
 ECBPLUS_GATE_TOPICS = frozenset(range(36, 46))  # Barhom et al.'s test topics
 
 
@@ -174,3 +184,13 @@ def entities_part(document: str) -> Part:
 def quotes_part(article: str) -> Part:
     """The part of the labelled quotes of one article, by the article's key in the quotes set."""
     return _part(gate_part(f"quotes:{article}", share=QUOTES_GATE_SHARE))
+
+
+def support_part(incident: str) -> Part:
+    """The part of a support-set record, by the incident its cited sentences report."""
+    return _part(gate_part(f"support:{incident}", share=SUPPORT_GATE_SHARE))
+
+
+def ask_part(story: str) -> Part:
+    """The part of the labelled questions about one story, by the story's key in the ask set."""
+    return _part(gate_part(f"ask:{story}", share=ASK_GATE_SHARE))
