@@ -46,3 +46,12 @@ def test_an_added_claim_is_unsupported() -> None:
 def test_no_citation_supports_nothing() -> None:
     assert supported("Four women were found dead.", []).reason == "cites no sentence"
     assert not supported("Four women were found dead.", ["  "]).supported
+
+
+def test_an_age_must_be_an_age_in_the_cited_sentences() -> None:
+    """"Four women" does not say a child is 4; "Marcello Brown, 23," says he is 23."""
+    s = supported("An unharmed 4-year-old child was found, Roberson said.",
+                  ["Police found four dead women and an unharmed child inside, Roberson said."])
+    assert (s.supported, s.reason) == (False, "age 4 not in cited sentences")
+    assert supported("Marcello Brown, a 23-year-old, died Saturday.", ["Marcello Brown, 23, died Saturday."]).supported
+    assert supported("A four-year-old child was found.", ["A 4-year-old child was found."]).supported

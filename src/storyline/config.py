@@ -218,6 +218,13 @@ SETTINGS: tuple[Setting, ...] = (
             "and `storyline worker` processes (on any host) do them; false: serve fetches itself.", _parse_bool),
     Setting("queue_attempts", "5", "Times a queued refresh runs before it goes to the failed list (`storyline "
             "queue`), retried with growing waits in between.", _parse_positive_int),
+    Setting("llm_url", "", "Base URL of an OpenAI-compatible chat server (llama.cpp, Ollama, vLLM, a hosted one) "
+            "that writes story summaries and answers, e.g. `http://127.0.0.1:8080/v1` (empty: off, summaries "
+            "stay extractive). Its sentences are kept only where the sentences they cite support them."),
+    Setting("llm_model", "", "Model name sent to the `llm_url` server."),
+    Setting("llm_api_key", "", "API key sent as a Bearer token to the `llm_url` server (empty: none)."),
+    Setting("llm_timeout", "60", "Time limit for one whole request to the `llm_url` server (seconds); past it "
+            "the extractive summary is kept.", _parse_positive_int),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -262,6 +269,10 @@ class Settings:
     embedder_threads: int
     queue: bool
     queue_attempts: int
+    llm_url: str
+    llm_model: str
+    llm_api_key: str = dataclasses.field(repr=False)  # a secret: kept out of logs and tracebacks
+    llm_timeout: int
 
     @property
     def resolved_database_url(self) -> str:
@@ -287,7 +298,7 @@ if {f.name for f in dataclasses.fields(Settings)} != set(_BY_NAME):  # pragma: n
     raise RuntimeError("Settings fields and SETTINGS table disagree")
 
 
-_SECRETS = frozenset({"embedder_api_key"})
+_SECRETS = frozenset({"embedder_api_key", "llm_api_key"})
 _URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
 
 

@@ -21,6 +21,7 @@ so callers catch our types, never a library's::
     ├── FeedParseError             a fetched document is not a feed, sitemap or OPML we can read
     ├── ExtractError               no article could be extracted from a page
     ├── EmbeddingError             texts could not be embedded (model missing, embedding server failed)
+    ├── LLMError                   the LLM endpoint failed (down, error status, timeout, oversize or malformed answer)
     └── StoreError                 the store failed
         ├── StoreUnavailableError  the database cannot be reached or opened
         ├── LeaseLostError         a writer's lease ran out and another process writes now
@@ -44,6 +45,7 @@ __all__ = [
     "FetchTimeoutError",
     "HTTPStatusError",
     "InputError",
+    "LLMError",
     "LeaseLostError",
     "RecordError",
     "ResponseTooLargeError",
@@ -178,6 +180,12 @@ class EmbeddingError(StorylineError):
     """Texts could not be embedded: the model is missing or broken, or the embedding server failed."""
 
     default_hint = "Check the embedder settings (embedder, embedder_model, embedder_url); see docs/configuration.md."
+
+
+class LLMError(StorylineError):
+    """The LLM endpoint could not give an answer: down, an error status, too slow, too large or malformed."""
+
+    default_hint = "The extractive summary is shown instead; check llm_url, llm_model and the server's log."
 
 
 class StoreError(StorylineError):

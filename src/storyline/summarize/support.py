@@ -4,7 +4,9 @@ An LLM's summary sentence is shown with its citations only when the cited senten
 it says. The check is lexical and strict, in this order (the first failure is the reason):
 
 1. every number it states (digits or number words, "four" = "4", "17-year-old" = "seventeen-year-old")
-   is in the cited sentences: a changed count or age is the error readers notice first;
+   is in the cited sentences, and every age it states ("4-year-old", "4 years old") is an age there
+   ("4-year-old", or "Brown, 4,"): a changed count or age is the error readers notice first, and "four
+   women" does not say that a child is 4;
 2. it negates only where the cited sentences do ("not", "no", "never", "n't"): "was not arrested"
    against "was arrested" shares every other word;
 3. its names (capitalised words past its first) are found in the cited sentences, at least
@@ -44,6 +46,9 @@ _MORE_NUMBER_WORDS = {
     "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10",
 }
 _HYPHENS = re.compile(r"[-‐‑–—]")
+_NUMBER = r"(\d+|[a-z]+)"
+_AGE = re.compile(rf"(?i)\b{_NUMBER}[\s-]+(?:years?|months?)[\s-]+old\b")
+_APPOSITIVE_AGE = re.compile(r"[A-Za-z], (\d{1,3}),")  # "Marcello Brown, 23, was"
 # "3:00 a.m." states the number 3, as "3 a.m." does.
 _WHOLE_HOUR = re.compile(r"\b(\d{1,2}):00\b")
 # Who a summary says reported a fact, in the words summaries use for any authority: not a claim of
@@ -63,7 +68,8 @@ class Support:
 def _terms(text: str) -> list[str]:
     """Content terms with hyphenated words split ("17-year-old" -> #17, year, old) and all number words as figures."""
     terms = []
-    for term in content_terms(_WHOLE_HOUR.sub(r"\1", _HYPHENS.sub(" ", text))):
+    # An age counts as its number ("4-year-old" -> 4); the ages themselves are checked apart.
+    for term in content_terms(_WHOLE_HOUR.sub(r"\1", _HYPHENS.sub(" ", _AGE.sub(r"\1", text)))):
         terms.append("#" + _MORE_NUMBER_WORDS[term] if term in _MORE_NUMBER_WORDS else term)
     return terms
 
@@ -71,6 +77,18 @@ def _terms(text: str) -> list[str]:
 def _figures(terms: Iterable[str]) -> set[str]:
     # "1,200" and "1200" are one figure already; "2.0" and "2" are made one here.
     return {t[:-2] if t.endswith(".0") else t for t in terms if t.startswith("#")}
+
+
+def _ages(text: str, *, appositive: bool) -> set[str]:
+    ages = {_figure(m.group(1)) for m in _AGE.finditer(text)}
+    if appositive:
+        ages |= {m.group(1) for m in _APPOSITIVE_AGE.finditer(text)}
+    return ages - {""}
+
+
+def _figure(word: str) -> str:
+    word = word.lower()
+    return word if word.isdigit() else _MORE_NUMBER_WORDS.get(word, "")
 
 
 def _key(term: str) -> str:
@@ -87,6 +105,9 @@ def supported(sentence: str, cited: Sequence[str], *, name_recall: float = NAME_
     missing_figures = sorted(_figures(own) - _figures(theirs))
     if missing_figures:
         return Support(0.0, False, f"number {missing_figures[0][1:]} not in cited sentences")
+    missing_ages = sorted(_ages(sentence, appositive=False) - _ages(source, appositive=True))
+    if missing_ages:
+        return Support(0.0, False, f"age {missing_ages[0]} not in cited sentences")
     if _NEGATION.search(sentence) and not _NEGATION.search(source):
         return Support(0.0, False, "negation not in cited sentences")
     known = {_key(t) for t in theirs}
