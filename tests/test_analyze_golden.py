@@ -1,4 +1,4 @@
-"""Golden tests on the seed page: who said what, and one Zelenskyy however he is spelled.
+"""Golden tests on the seed page: who said what, one Zelenskyy however he is spelled, cited summaries.
 
 ``storyline analyze --json`` is run as a user runs it (the real console script) on the seed
 page (``data/corpora/news/seed/aggregator-page.txt``, four articles). The expected speakers were
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from storyline.app import Storyline
+from storyline.app import Storyline, analyze_paths
 from storyline.entities import find_entities
 from tests.conftest import CORPORA
 from tests.test_extract_cli import SCRIPT, clean_env
@@ -59,7 +59,12 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
 def test_analyze_prints_one_object_per_article_with_entities_and_quotes(analysed: list[dict[str, Any]]) -> None:
     assert len(analysed) == 4  # the page's article and its three related ones
     for record in analysed:
-        assert set(record) == {"input", "title", "entities", "quotes"}  # no key points or summary yet
+        assert set(record) == {"input", "title", "entities", "quotes", "key_points", "summary"}
+        assert len(record["key_points"]) == 3
+        assert 3 <= len(record["summary"]) <= 6
+        for sentence in record["key_points"] + record["summary"]:
+            assert sentence["cites"][0]["id"] == record["input"]
+            assert sentence["cites"][0]["sentence"] == sentence["sentence"]
         for entity in record["entities"]:
             assert {"name", "type", "aliases", "mentions"} <= set(entity)
             assert entity["type"] in {"person", "organization", "place", "other"}
@@ -109,3 +114,38 @@ def test_zelenskiy_and_zelenskyy_are_one_entity_across_stored_articles(app: Stor
     assert zelenskyy is not None
     assert zelenskyy.name == "Volodymyr Zelenskyy"
     assert {"Zelenskiy", "Zelenskyy"} <= set(zelenskyy.aliases) | {zelenskyy.name}
+
+
+def test_every_summary_sentence_and_key_point_is_a_sentence_of_its_article() -> None:
+    checked = 0
+    for result in analyze_paths([SEED]):
+        assert not isinstance(result, Exception), result
+        origin, _, article, summary = result
+        for sentence in (*article.key_points, *summary):
+            own = sentence.cites[0]
+            assert own.article == origin
+            assert article.text[own.start:own.end] == own.text == sentence.text
+            checked += 1
+    assert checked >= 4 * (3 + 3)
+
+
+def test_every_sentence_of_a_stored_story_summary_cites_a_sentence_of_its_articles(app: Storyline) -> None:
+    report = app.import_paths([SEED])
+    assert report.inserted == 4
+    stories = set(app.store.stories_of([a.id for a in app.store.latest_articles(limit=10)]).values())
+    cited = 0
+    for story_id in stories:
+        view = app.story(story_id)
+        assert view is not None
+        assert view.summary is not None
+        assert view.summary.sentences
+        texts = {a.id: a.text for a in view.timeline}
+        for sentence in view.summary.sentences:
+            for cite in sentence.cites:
+                assert texts[cite.article][cite.start:cite.end] == cite.text
+            assert sentence.cites[0].text == sentence.text
+            cited += 1
+        for entry in view.summary.timeline:
+            for sentence in entry.added:
+                assert texts[sentence.cites[0].article][sentence.cites[0].start:sentence.cites[0].end] == sentence.text
+    assert cited >= 3 * len(stories)

@@ -48,7 +48,7 @@ def test_a_stage_the_settings_turn_off_does_not_run(app: Storyline, settings: Se
     import dataclasses
 
     ingest = Ingest(app.store, dataclasses.replace(settings, stories=False))
-    assert [stage.name for stage in ingest.stages] == ["copies", "entities"]
+    assert [stage.name for stage in ingest.stages] == ["copies", "entities", "summaries"]  # key points only
 
 
 def test_interfaces_never_query_the_store() -> None:

@@ -267,8 +267,11 @@ async def test_a_title_repeated_at_the_top_of_the_text_is_shown_once(
     page = parse(await client.get(f"/articles/{article.id}"))
     main = css(page, "main")[0]
     assert [text_of(h) for h in css(page, "h1")] == [title]
-    assert text_of(main).count("coming days'") == 1 + 1  # the heading and the lead's quote
+    points = " ".join(text_of(li) for li in css(main, ".key-points li"))
+    # the heading and the lead's quote, and the lead again among the key points (never the title)
+    assert text_of(main).count("coming days'") == 1 + 1 + points.count("coming days'")
     assert text_of(main).count(title) == 1
+    assert title not in points
     body = [text_of(p) for p in css(main, ".body p")]
     assert body[0].startswith("MOSCOW:")
     assert body[2] == "Putin-Zelenskyy meeting?"

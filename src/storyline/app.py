@@ -6,6 +6,7 @@ never open the store, query it or run stages themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from storyline import __version__, metrics
+from storyline import __version__, metrics, summarize
 from storyline.cluster import ClusterScores, cluster_scores
 from storyline.config import Settings
 from storyline.dedupe import SyndicationGroup
@@ -517,11 +518,21 @@ def make_app(settings: Settings) -> Storyline:
     return Storyline(settings, store)
 
 
-def analyze_paths(paths: Sequence[Path]) -> Iterator[tuple[str, str | None, Article] | StorylineError]:
-    """Run the per-article stages (extraction, entities, quotes) on files, storing nothing (``storyline analyze``).
+def analyze_paths(paths: Sequence[Path]
+                  ) -> Iterator[tuple[str, str | None, Article, tuple[SummarySentence, ...]] | StorylineError]:
+    """Run the per-article stages (extraction, entities, quotes, key points) on files, storing nothing.
 
-    Each article as (the input it came from, the record's own id if it had one, the article);
-    an aggregator page's related articles come as articles of their own.
+    Each article as (the input it came from, the record's own id if it had one, the article,
+    its summary as a story of one report, citing it by that id or input) for ``storyline
+    analyze``; an aggregator page's related articles come as articles of their own.
     """
+    vocabulary = summarize.Vocabulary()
     for result in _analyze_paths(paths):
-        yield result if isinstance(result, StorylineError) else (result.origin, result.guid, result.article)
+        if isinstance(result, StorylineError):
+            yield result
+            continue
+        name = result.guid if result.guid is not None else result.origin
+        terms = summarize.analyse(result.article.text[:summarize.KEY_POINT_CHARS], vocabulary)
+        summary = summarize.summarize_reports([summarize.Report(name, result.article.published, terms)])
+        points = tuple(summarize.cited(p, name) for p in result.article.key_points)
+        yield result.origin, result.guid, dataclasses.replace(result.article, key_points=points), summary

@@ -1,27 +1,29 @@
-"""`storyline analyze`: entities and quotes of articles in files, nothing stored."""
+"""`storyline analyze`: entities, quotes, key points and summaries of articles in files, nothing stored."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
+from storyline.api.schemas import CitedSentence
 from storyline.app import analyze_paths
 from storyline.cli.common import cli, err, out
 from storyline.errors import StorylineError
 from storyline.logs import configure_logging
-from storyline.types import Article
+from storyline.types import Article, SummarySentence
 
 
-def analysis_json(origin: str, record_id: str | None, article: Article) -> dict[str, Any]:
+def analysis_json(origin: str, record_id: str | None, article: Article,
+                  summary: Sequence[SummarySentence]) -> dict[str, Any]:
     """One article's analysis as ``storyline analyze --json`` prints it.
 
-    Key points and summaries are not printed: no stage makes them yet (they come with the
-    summaries stage); an empty field would read as "nothing to say".
+    Citations name the article by its record id, or by the input it came from.
     """
     head: dict[str, Any] = {"id": record_id} if record_id is not None else {"input": origin}
     return {
@@ -31,6 +33,8 @@ def analysis_json(origin: str, record_id: str | None, article: Article) -> dict[
                       **({"tied_to": e.tied_to} if e.tied_to else {})} for e in article.entities],
         "quotes": [{"text": q.text, "speaker": q.speaker, "speaker_as_written": q.speaker_as_written}
                    for q in article.quotes],
+        "key_points": [CitedSentence.of(p).model_dump(mode="json") for p in article.key_points],
+        "summary": [CitedSentence.of(s).model_dump(mode="json") for s in summary],
     }
 
 
@@ -40,7 +44,7 @@ def analyze_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array, an object per article.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
 ) -> None:
-    """Find the people, organisations and places of articles, and who said what, without storing them."""
+    """Find the people, organisations and places of articles, who said what, key points and a cited summary."""
     configure_logging("warning")
     results: list[dict[str, Any]] = []
     failed = succeeded = 0
@@ -74,4 +78,6 @@ def _print_readable(record: dict[str, Any]) -> None:
     for quote in record["quotes"]:
         who = quote["speaker"] or quote["speaker_as_written"] or "?"
         out.print(f"  [dim]{escape(who)}:[/dim] “{escape(quote['text'][:200])}”", highlight=False, soft_wrap=True)
+    for point in record["key_points"]:
+        out.print(f"  • {escape(point['sentence'])}", highlight=False, soft_wrap=True)
     out.print()

@@ -38,19 +38,22 @@ class SummaryStage:
 
     name = "summaries"
 
-    def __init__(self, store: _Store, cache: TermsCache | None = None) -> None:
+    def __init__(self, store: _Store, cache: TermsCache | None = None, *, stories: bool = True) -> None:
         self._store = store
         self.cache = cache or TermsCache()
+        self._stories = stories  # stories off: key points only (no article would ever get a story to wait for)
         self._pending: set[int] = set()
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, store: _Store, settings: Settings) -> SummaryStage:
-        return cls(store)
+        return cls(store, stories=settings.stories)
 
     def process(self, new: Sequence[NewArticle]) -> None:
         """Store the new articles' key points; summarise again the stories they joined (now or later)."""
         self._save_points(new)
+        if not self._stories:
+            return
         with self._lock:
             self._pending.update(item.article_id for item in new)
         self._update()

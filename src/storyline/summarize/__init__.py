@@ -18,6 +18,9 @@ the article. The story parts run in the stored stage (``ingest.summaries``) and 
 from __future__ import annotations
 
 import dataclasses
+import re
+
+import numpy as np
 
 from storyline.summarize.matrix import Report, StoryMatrix
 from storyline.summarize.sentences import Sentence, split_sentences, usable
@@ -27,6 +30,7 @@ from storyline.summarize.timeline import timeline
 from storyline.types import Article, Citation, SummarySentence
 
 __all__ = [
+    "KEY_POINT_CHARS",
     "WEIGHTS",
     "ArticleTerms",
     "Report",
@@ -34,6 +38,7 @@ __all__ = [
     "SummaryWeights",
     "Vocabulary",
     "analyse",
+    "cited",
     "key_points",
     "split_sentences",
     "summarize_reports",
@@ -49,13 +54,19 @@ KEY_POINT_CHARS = 20_000
 _VOCABULARY = Vocabulary()  # the process's: key points run in ingest's worker processes
 
 
-def key_points(text: str, *, article: int | str = "", vocabulary: Vocabulary | None = None
+def key_points(text: str, *, title: str = "", article: int | str = "", vocabulary: Vocabulary | None = None
                ) -> tuple[SummarySentence, ...]:
     """An article's three key points: its most central sentences, no two alike, in the article's order.
 
     Each cites its sentence; ``article`` names the article in the citation ("" before it is stored).
+    A sentence that only repeats ``title`` (texts often start with their headline) is no point.
     """
     terms = analyse((text or "")[:KEY_POINT_CHARS], vocabulary or _VOCABULARY)
+    headline = _plain(title)
+    if headline:
+        repeats = np.array([_plain(s.text).startswith(headline) for s in terms.sentences], bool)
+        if repeats.any():
+            terms = dataclasses.replace(terms, usable=terms.usable & ~repeats)
     matrix = StoryMatrix([Report(article, None, terms)])
     chosen = choose(matrix, max_sentences=KEY_POINTS, min_sentences=KEY_POINTS)
     return sentences_of(matrix, [(row, ()) for row, _ in chosen])
@@ -63,7 +74,11 @@ def key_points(text: str, *, article: int | str = "", vocabulary: Vocabulary | N
 
 def tag_key_points(article: Article) -> Article:
     """The per-article part of the summaries stage: ``article`` with its key points."""
-    return dataclasses.replace(article, key_points=key_points(article.text))
+    return dataclasses.replace(article, key_points=key_points(article.text, title=article.title))
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
 def cited(point: SummarySentence, article_id: int | str) -> SummarySentence:
