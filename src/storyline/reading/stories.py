@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from storyline.reading.ranking import rank_stories
+from storyline.reading.ranking import RankingWeights, rank_stories
 from storyline.reading.summaries import current_summary
 from storyline.store import ArticleStore, CopyStore, EntityStore, StoryStore, SummaryStore
 from storyline.summarize.story import TermsCache
@@ -102,9 +102,24 @@ def home_stories(
         related.setdefault(a, []).append(b)
         related.setdefault(b, []).append(a)
     start = (max(page, 1) - 1) * page_size
-    ranked = rank_stories(candidates, reference, related=related, limit=start + page_size + 1)
+    ranked = rank_stories(candidates, reference, related=related, limit=start + page_size + 1,
+                          weights=freshness_for(candidates, now, newest))
     chosen = ranked[start : start + page_size]
     return [_card(store, stats) for stats in chosen], len(ranked) > start + page_size
+
+
+def freshness_for(candidates: Sequence[StoryStats], now: datetime, newest: datetime | None) -> RankingWeights:
+    """The ranking's weights for a store: live news halves a story's weight every 12 hours; an archive does not.
+
+    A store whose newest article is older than ``HOME_WINDOW`` is an archive (an import, the
+    bundled sample): its stories span months or years, and a 12-hour half-life would put its
+    last few one-report items above every story many outlets covered. There, the half-life
+    is the span of the stories ranked, so breadth decides and recency only breaks near-ties.
+    """
+    if newest is None or now - newest <= HOME_WINDOW or not candidates:
+        return RankingWeights()
+    span = max(s.last_seen for s in candidates) - min(s.last_seen for s in candidates)
+    return RankingWeights(half_life_hours=max(RankingWeights().half_life_hours, span.total_seconds() / 3600))
 
 
 def _card(store: StoryReadStore, stats: StoryStats) -> StoryCard:
