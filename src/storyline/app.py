@@ -39,7 +39,17 @@ from storyline.ingest.subscriptions import OpmlImport
 from storyline.ingest.summaries import SummaryStage
 from storyline.parse.files import parse_published
 from storyline.processes import worker_pool
-from storyline.reading import ArticleView, StoryCard, StoryView, article_view, home_stories, story_view, syndication_of
+from storyline.reading import (
+    ArticleView,
+    EntityView,
+    StoryCard,
+    StoryView,
+    article_view,
+    entity_view,
+    home_stories,
+    story_view,
+    syndication_of,
+)
 from storyline.store import Store, open_store
 from storyline.store.queue import JobQueue, QueueCounts, QueuedJob
 from storyline.summarize.story import TermsCache
@@ -58,6 +68,7 @@ from storyline.types import (
 __all__ = [
     "ArticleView",
     "DedupeOutcome",
+    "EntityView",
     "MovedStory",
     "QueueCounts",
     "QueuedJob",
@@ -337,6 +348,10 @@ class Storyline:
         """One story's reports, timeline, outlets and related stories (None: no such story, or merged)."""
         found = self.find_story(story_id)
         return found if isinstance(found, StoryView) else None
+
+    def entity(self, entity_id: int) -> EntityView | None:
+        """A person's, organisation's or place's page: the stories naming it, latest first (None: no such entity)."""
+        return entity_view(self.store, entity_id)
 
     def article(self, article_id: int) -> StoredArticle | None:
         """The article with ``article_id``, or None."""

@@ -13,6 +13,7 @@ from storyline.api.schemas import (
     ArticleDetail,
     ArticlePage,
     ArticleSummary,
+    EntityDetail,
     ErrorResponse,
     Health,
     RecordId,
@@ -102,6 +103,18 @@ def get_story(request: Request, story_id: RecordId) -> StoryDetail | RedirectRes
     if view is None:
         raise HTTPException(status_code=404, detail=f"No story with id {story_id}.")
     return StoryDetail.of(view)
+
+
+@router.get(
+    "/entities/{entity_id}", response_model=EntityDetail, summary="A person, organisation or place",
+    responses={**_INVALID, 404: {"model": ErrorResponse, "description": "There is no such entity."}},
+)
+def get_entity(request: Request, entity_id: RecordId) -> EntityDetail:
+    """One entity (its name, type, spellings) and the stories naming it, latest first."""
+    view = storyline_of(request).entity(entity_id)
+    if view is None:
+        raise HTTPException(status_code=404, detail=f"No person, organisation or place with id {entity_id}.")
+    return EntityDetail.of_view(view)
 
 
 @router.get(

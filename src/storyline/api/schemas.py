@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from storyline.app import StoryCard, StoryView
+from storyline.app import EntityView, StoryCard, StoryView
 from storyline.types import (
     ArticleRevision,
     Citation,
@@ -171,6 +171,35 @@ class EntityOut(BaseModel):
     def of(cls, entity: StoredEntity) -> EntityOut:
         return cls(id=entity.id, name=entity.name, type=entity.type.value, aliases=list(entity.aliases),
                    mentions=entity.mentions, tied_to=entity.tied_to)
+
+
+class EntityStoryOut(BaseModel):
+    """A story naming an entity."""
+
+    id: int
+    title: str = Field(description="The lead report's headline.")
+    lead: ArticleSummary
+    outlets: int = Field(description="Distinct outlets that covered the story.")
+    reports: int
+    mentions: int = Field(description="Articles of the story that name the entity.")
+    first_seen: datetime
+    last_seen: datetime
+
+
+class EntityDetail(EntityOut):
+    """A person, organisation or place, and the stories naming it, latest first."""
+
+    stories: list[EntityStoryOut]
+    unassigned: list[ArticleSummary] = Field(description="Articles naming it that have no story yet.")
+
+    @classmethod
+    def of_view(cls, view: EntityView) -> EntityDetail:
+        entity = EntityOut.of(view.entity)
+        return cls(**entity.model_dump(), stories=[
+            EntityStoryOut(id=s.story_id, title=s.lead.title, lead=ArticleSummary.of(s.lead), outlets=s.stats.outlets,
+                           reports=s.stats.reports, mentions=s.mentions, first_seen=s.stats.first_seen,
+                           last_seen=s.stats.last_seen) for s in view.stories],
+            unassigned=[ArticleSummary.of(a) for a in view.unassigned])
 
 
 class QuoteOut(BaseModel):

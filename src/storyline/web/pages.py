@@ -33,6 +33,8 @@ def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) ->
         "has_next": has_next,
         "nav": "top",
         "show_sample_credit": any(c.lead.is_sample for c in cards),
+        "feed_path": "/feed",
+        "feed_title": "Top stories",
     })
 
 
@@ -46,6 +48,8 @@ def story_page(request: Request, story_id: RecordId) -> HTMLResponse | RedirectR
     return render(request, "story.html", {
         "story": view,
         "show_sample_credit": view.lead.is_sample,
+        "feed_path": f"/stories/{view.story_id}/feed",
+        "feed_title": view.title,
     })
 
 
@@ -96,4 +100,22 @@ def sources_page(request: Request) -> HTMLResponse:
         "paused": sum(1 for s in fetched if s.health.paused),
         # With workers (the ``queue`` setting): refreshes that failed every attempt.
         "failed_refreshes": _storyline(request).failed_refreshes(),
+    })
+
+
+_KINDS = {"person": "Person", "organization": "Organisation", "place": "Place", "other": "Other"}
+
+
+@router.get("/entities/{entity_id}", response_class=HTMLResponse)
+def entity_page(request: Request, entity_id: RecordId) -> HTMLResponse:
+    view = _storyline(request).entity(entity_id)
+    if view is None:
+        raise HTTPException(status_code=404, detail=f"There is no person, organisation or place with id {entity_id}.")
+    return render(request, "entity.html", {
+        "entity": view.entity,
+        "kind": _KINDS.get(view.entity.type.value, "Other"),
+        "stories": list(view.stories),
+        "unassigned": list(view.unassigned),
+        "feed_path": f"/entities/{entity_id}/feed",
+        "feed_title": view.entity.name,
     })

@@ -18,6 +18,7 @@ from storyline import __version__, api
 from storyline.api.schemas import ErrorResponse, Health
 from storyline.app import Storyline
 from storyline.errors import StoreError
+from storyline.web.feeds import router as feeds_router
 from storyline.web.headers import SecurityHeaders
 from storyline.web.pages import router as pages_router
 from storyline.web.render import render
@@ -94,6 +95,7 @@ def create_asgi(app: Storyline) -> FastAPI:
     asgi.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     asgi.include_router(api.router)
     asgi.include_router(pages_router)
+    asgi.include_router(feeds_router)
 
     @asgi.get(
         "/healthz", response_model=Health, tags=["api"], summary="Liveness and store check",
