@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from storyline.api.schemas import FETCHED_KINDS, RecordId, excerpt
-from storyline.app import MovedStory, Storyline
+from storyline.app import MovedStory, Storyline, StoryView
+from storyline.types import TimelineEntry
 from storyline.web.render import paragraphs, render
+from storyline.web.visits import last_visit, remember_visit
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,12 +48,18 @@ def story_page(request: Request, story_id: RecordId) -> HTMLResponse | RedirectR
         return RedirectResponse(f"/stories/{view.story_id}", status_code=301)
     if view is None:
         raise HTTPException(status_code=404, detail=f"There is no story with id {story_id}.")
-    return render(request, "story.html", {
+    visit = last_visit(request, view.story_id)
+    response = render(request, "story.html", {
         "story": view,
         "show_sample_credit": view.lead.is_sample,
         "feed_path": f"/stories/{view.story_id}/feed",
         "feed_title": view.title,
+        "last_visit": visit,
+        "new_entries": new_since(view, visit),
     })
+    remember_visit(request, response, view.story_id,
+                   secure=_storyline(request).settings.base_url.startswith("https://"))
+    return response
 
 
 @router.get("/latest", response_class=HTMLResponse)
@@ -119,3 +128,11 @@ def entity_page(request: Request, entity_id: RecordId) -> HTMLResponse:
         "feed_path": f"/entities/{entity_id}/feed",
         "feed_title": view.entity.name,
     })
+
+
+def new_since(view: StoryView, visit: datetime | None) -> list[TimelineEntry]:
+    """The story's timeline entries of reports Storyline received after ``visit`` (none on a first visit)."""
+    if visit is None or view.summary is None:
+        return []
+    return [entry for entry in view.summary.timeline
+            if (article := view.article(entry.article)) is not None and article.created_at > visit]
