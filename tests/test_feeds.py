@@ -152,3 +152,17 @@ async def test_base_url_makes_feed_links_absolute_and_the_host_header_never_does
     assert all(e.link.startswith("https://news.example.org/stories/") for e in feed.entries)
     assert body["feed_url"] == "https://news.example.org/feed.json"
     assert "evil.example" not in json.dumps(body)
+
+
+@pytest.mark.anyio
+async def test_home_cards_open_with_the_stored_summary_and_the_api_gives_it_cited(client: httpx.AsyncClient,
+                                                                                 app: Storyline) -> None:
+    cards, _ = app.top_stories(1)
+    assert all(card.summary_lead for card in cards)  # the stage stored one for every story
+    page = parse(await client.get("/"))
+    shown = [text_of(p) for p in css(page, "li.story-item .summary-lead")]
+    assert shown == [" ".join(s.text for s in card.summary_lead) for card in cards]
+    stories = (await client.get("/api/stories")).json()["stories"]
+    for story in stories:
+        assert story["summary"]
+        assert all(s["cites"][0]["sentence"] == s["sentence"] for s in story["summary"])

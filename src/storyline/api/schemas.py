@@ -89,13 +89,15 @@ class StorySummary(BaseModel):
     outlets: list[str] = Field(description="Outlets that covered it, most articles first.")
     first_seen: datetime
     last_seen: datetime
+    summary: list[CitedSentence] = Field(default_factory=list,
+                                         description="The story summary's first sentences, each cited.")
 
     @classmethod
     def of(cls, card: StoryCard) -> StorySummary:
         return cls(id=card.story_id, title=card.lead.title, lead=ArticleSummary.of(card.lead),
                    headlines=[ArticleSummary.of(a) for a in card.others], articles=card.stats.articles,
                    reports=card.stats.reports, outlets=list(card.outlets), first_seen=card.stats.first_seen,
-                   last_seen=card.stats.last_seen)
+                   last_seen=card.stats.last_seen, summary=[CitedSentence.of(s) for s in card.summary_lead])
 
 
 class StoryPage(BaseModel):

@@ -17,7 +17,7 @@ from storyline.reading.ranking import RankingWeights, rank_stories
 from storyline.reading.summaries import current_summary
 from storyline.store import ArticleStore, CopyStore, EntityStore, StoryStore, SummaryStore
 from storyline.summarize.story import TermsCache
-from storyline.types import StoredArticle, StoredEntity, StoredQuote, StoryStats, StorySummary
+from storyline.types import StoredArticle, StoredEntity, StoredQuote, StoryStats, StorySummary, SummarySentence
 
 __all__ = ["Report", "StoryCard", "StoryView", "home_stories", "story_view"]
 
@@ -54,6 +54,7 @@ class StoryCard:
     lead: StoredArticle
     others: tuple[StoredArticle, ...]  # other reports' headlines, newest first
     outlets: tuple[str, ...]  # the outlets that covered it, most articles first
+    summary_lead: tuple[SummarySentence, ...] = ()  # the stored summary's first sentences (none yet: empty)
 
     @property
     def story_id(self) -> int:
@@ -127,7 +128,26 @@ def _card(store: StoryReadStore, stats: StoryStats) -> StoryCard:
     reports = _reports(store, articles)
     lead = _lead(reports)
     others = tuple(r.article for r in reports if r.article.id != lead.id)[:3]
-    return StoryCard(stats, lead, others, _outlets(articles))
+    # The stored summary, as the stage left it (a card never recomputes one: pages do).
+    summary = store.story_summary(stats.story_id)
+    return StoryCard(stats, lead, others, _outlets(articles), _lead_sentences(summary))
+
+
+# A card shows the summary's first sentences up to about this many words.
+CARD_WORDS = 60
+
+
+def _lead_sentences(summary: StorySummary | None) -> tuple[SummarySentence, ...]:
+    if summary is None:
+        return ()
+    taken: list[SummarySentence] = []
+    words = 0
+    for sentence in summary.sentences:
+        if taken and words + len(sentence.text.split()) > CARD_WORDS:
+            break
+        taken.append(sentence)
+        words += len(sentence.text.split())
+    return tuple(taken)
 
 
 def story_view(store: StoryReadStore, story_id: int, cache: TermsCache | None = None) -> StoryView | None:
