@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyline.evaluate.splits import Part, ask_part
-from storyline.summarize.ask import MIN_COVERAGE, OFF_TYPE, answer, story_sentences
+from storyline.summarize.ask import CONTEXT, MIN_COVERAGE, OFF_TYPE, answer, story_sentences
 from storyline.summarize.matrix import Report
 from storyline.summarize.terms import Vocabulary, analyse
 from storyline.types import Citation
@@ -90,11 +90,12 @@ def load_stories(stories: Sequence[str], pool: Path) -> dict[str, list[Citation]
 
 
 def score_answers(questions: Sequence[Question], stories: Mapping[str, Sequence[Citation]], *,
-                  min_coverage: float = MIN_COVERAGE, off_type: float = OFF_TYPE) -> AskScore:
+                  min_coverage: float = MIN_COVERAGE, off_type: float = OFF_TYPE, context: float = CONTEXT
+                  ) -> AskScore:
     right = known = known_answerable = abstained = 0
     wrong = []
     for q in questions:
-        given = answer(q.question, stories[q.story], min_coverage=min_coverage, off_type=off_type)
+        given = answer(q.question, stories[q.story], min_coverage=min_coverage, off_type=off_type, context=context)
         known += given.known
         known_answerable += given.known and q.answerable
         abstained += not given.known and not q.answerable

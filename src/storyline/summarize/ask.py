@@ -8,14 +8,17 @@
    *how much*, *how old* a number, *where* a place; a sentence without what the kind wants scores
    ``OFF_TYPE`` of its score.
 3. A sentence answers when it holds at least ``MIN_COVERAGE`` of the question's term weight
-   (the share of the question's idf mass it contains, after the hint): the best ``MAX_SENTENCES``
-   such sentences, no two alike, best first. None: ``Answer((), known=False)``, "I don't know".
+   (the share of the question's idf mass it contains, after the hint; a term it lacks but the
+   sentence before it says counts ``CONTEXT``: "Addison was charged ... His bond was set at
+   $700,000."): the best ``MAX_SENTENCES`` such sentences by score, no two alike, best first.
+   None: ``Answer((), known=False)``, "I don't know".
 4. With an LLM endpoint, the model may write the answer from the best sentences, numbered as
    data; its sentences pass the same citation check as LLM summaries (``llm.checked``), and the
    extractive answer stands when none holds or the endpoint fails.
 
-``MIN_COVERAGE`` and ``OFF_TYPE`` were set on the fit part of ``data/quality/ask.jsonl`` by
-``scripts/fit_ask.py``; ``tests/test_ask_quality.py`` scores the gate part.
+``MIN_COVERAGE``, ``OFF_TYPE`` and ``CONTEXT`` were set on the fit part of ``data/quality/ask.jsonl``
+by ``scripts/fit_ask.py`` (highest F0.5; a plateau: context 0.5-1.0, off-type 0.3-0.5 score the same);
+``tests/test_ask_quality.py`` scores the gate part.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from storyline.summarize.terms import names
 from storyline.types import Citation, SummarySentence
 
 __all__ = [
-    "MAX_QUESTION", "MAX_SENTENCES", "MIN_COVERAGE", "OFF_TYPE", "Answer", "answer", "clean_question",
+    "CONTEXT", "MAX_QUESTION", "MAX_SENTENCES", "MIN_COVERAGE", "OFF_TYPE", "Answer", "answer", "clean_question",
     "story_sentences",
 ]
 
@@ -45,8 +48,9 @@ log = structlog.get_logger(__name__)
 MAX_SENTENCES = 3
 # A question is a sentence or two; a longer text is not a question (and would cost every sentence a scan).
 MAX_QUESTION = 500
-MIN_COVERAGE = 0.45
+MIN_COVERAGE = 0.55
 OFF_TYPE = 0.3
+CONTEXT = 0.5
 _K1, _B = 1.2, 0.75
 _PREFIX = 5
 # Words that ask, not say: left out of a question's terms.
@@ -119,7 +123,7 @@ def _fits(kind: str, text: str, question: str) -> bool:
     if kind == "number":
         return bool(_figures_in(text) - _figures_in(question))
     if kind == "who":
-        return bool(names(text) - names(question)) or bool(re.match(r"[A-Z][a-z]+ [A-Z]", text))
+        return bool(names(text) - names(question))
     if kind == "when":
         return _MONTH_OR_DAY.search(text) is not None
     if kind == "where":
@@ -144,9 +148,13 @@ def _bag(text: str) -> Counter[str]:
     return Counter(_key(t) for t in terms_of(text))
 
 
-def ranked(question: str, sentences: Sequence[Citation], *, off_type: float = OFF_TYPE
+def ranked(question: str, sentences: Sequence[Citation], *, off_type: float = OFF_TYPE, context: float = CONTEXT
            ) -> list[tuple[float, float, int]]:
-    """(coverage, score, index) of each sentence matching the question at all, best first."""
+    """(coverage, score, index) of each sentence matching the question at all, best first.
+
+    A question's words missing from a sentence but said in the sentence before it count ``context``
+    of their weight towards its coverage: "Addison was charged ... His bond has been set at $700,000."
+    """
     wanted = _question_terms(question)
     if not wanted or not sentences:
         return []
@@ -165,6 +173,8 @@ def ranked(question: str, sentences: Sequence[Citation], *, off_type: float = OF
         length = sum(bag.values())
         score = sum(idf[t] * bag[t] * (_K1 + 1) / (bag[t] + _K1 * (1 - _B + _B * length / average)) for t in present)
         coverage = sum(idf[t] for t in present) / mass
+        if context and i and _follows(sentences[i - 1], sentences[i]):
+            coverage += context * sum(idf[t] for t in wanted if bags[i - 1][t] and not bag[t]) / mass
         if not _fits(kind, sentences[i].text, question):
             score, coverage = score * off_type, coverage * off_type
         result.append((coverage, score, i))
@@ -172,11 +182,16 @@ def ranked(question: str, sentences: Sequence[Citation], *, off_type: float = OF
     return result
 
 
+def _follows(before: Citation, sentence: Citation) -> bool:
+    return before.article == sentence.article and before.sentence == sentence.sentence - 1
+
+
 def answer(question: str, sentences: Sequence[Citation], *, endpoint: Endpoint | None = None,
-           client: ChatClient | None = None, min_coverage: float = MIN_COVERAGE, off_type: float = OFF_TYPE) -> Answer:
+           client: ChatClient | None = None, min_coverage: float = MIN_COVERAGE, off_type: float = OFF_TYPE,
+           context: float = CONTEXT) -> Answer:
     """The best-supported sentences of ``sentences`` (a story's) answering ``question``, or "I don't know"."""
     chosen: list[int] = []
-    for coverage, _, i in ranked(question, sentences, off_type=off_type):
+    for coverage, _, i in ranked(question, sentences, off_type=off_type, context=context):
         if coverage < min_coverage:
             continue
         if any(_alike(sentences[i].text, sentences[j].text) for j in chosen):
