@@ -58,8 +58,9 @@ def _asked(request: Request, q: str | None, *, story_id: int | None = None, arti
 @router.get("/stories/{story_id}", response_class=HTMLResponse, response_model=None)
 def story_page(request: Request, story_id: RecordId, q: AskParam = None) -> HTMLResponse | RedirectResponse:
     view = _storyline(request).find_story(story_id)
-    if isinstance(view, MovedStory):  # merged into another story: its address moved for good
-        return RedirectResponse(f"/stories/{view.story_id}", status_code=301)
+    if isinstance(view, MovedStory):  # merged into another story: its address moved for good (a question with it)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/stories/{view.story_id}{query}", status_code=301)
     if view is None:
         raise HTTPException(status_code=404, detail=f"There is no story with id {story_id}.")
     return render(request, "story.html", {
