@@ -35,8 +35,8 @@ def _story_id(app: Storyline) -> int:
     return app.store.stories_of([kremlin.id])[kremlin.id]
 
 
-def _seconds(when: datetime) -> int:
-    return int(when.timestamp())
+def _millis(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
 
 
 @pytest.mark.anyio
@@ -47,9 +47,9 @@ async def test_a_first_visit_shows_nothing_new_and_remembers_the_visit(client: h
     assert response.status_code == 200
     assert not css(parse(response), ".since")
     cookie = response.cookies[COOKIE]
-    story, seconds = cookie.split(".")[-1].split(":")
+    story, millis = cookie.split(".")[-1].split(":")
     assert int(story) == story_id
-    assert abs(int(seconds) - _seconds(datetime.now(UTC))) < 60
+    assert abs(int(millis) - _millis(datetime.now(UTC))) < 60_000
     header = response.headers["set-cookie"].lower()
     assert "httponly" in header
     assert "samesite=lax" in header
@@ -65,7 +65,7 @@ async def test_reports_received_after_the_last_visit_are_listed_and_marked(clien
     assert view is not None
     assert view.summary is not None
     before = min(a.created_at for a in view.timeline) - timedelta(hours=1)
-    client.cookies.set(COOKIE, f"{story_id}:{_seconds(before)}")
+    client.cookies.set(COOKIE, f"{story_id}:{_millis(before)}")
     page = parse(await client.get(f"/stories/{story_id}"))
     since = css(page, ".since li")
     added = [s.text for entry in view.summary.timeline for s in entry.added]
@@ -75,9 +75,9 @@ async def test_reports_received_after_the_last_visit_are_listed_and_marked(clien
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("value", [
-    "garbage", "1:2:3", "-5:100", f"{2**40}:1700000000", "1:99999999999", "1:abc", ":::" * 2000,
-    ".".join(f"{i}:1700000000" for i in range(1, 3000)), "1:1700000000\x00",
-    "\u202e1:1700000000".encode().decode("latin-1"),
+    "garbage", "1:2:3", "-5:100", f"{2**40}:1700000000000", "1:99999999999999", "1:abc", ":::" * 2000,
+    ".".join(f"{i}:1700000000000" for i in range(1, 3000)), "1:1700000000000\x00",
+    "\u202e1:1700000000000".encode().decode("latin-1"),
 ])
 async def test_a_hostile_cookie_is_ignored_not_an_error(client: httpx.AsyncClient, app: Storyline,
                                                         value: str) -> None:
@@ -94,7 +94,7 @@ async def test_a_hostile_cookie_is_ignored_not_an_error(client: httpx.AsyncClien
 @pytest.mark.anyio
 async def test_the_cookie_keeps_the_latest_stories_only(client: httpx.AsyncClient, app: Storyline) -> None:
     story_id = _story_id(app)
-    old = _seconds(datetime.now(UTC) - timedelta(days=1))
+    old = _millis(datetime.now(UTC) - timedelta(days=1))
     client.cookies.set(COOKIE, ".".join(f"{i + 100_000}:{old}" for i in range(MAX_STORIES)))
     response = await client.get(f"/stories/{story_id}")
     kept = response.cookies[COOKIE].split(".")

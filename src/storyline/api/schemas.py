@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from storyline.app import EntityView, StoryCard, StoryView
+from storyline.app import EntityView, StoryAnswer, StoryCard, StoryView
 from storyline.types import (
     ArticleRevision,
     Citation,
@@ -374,3 +374,19 @@ class SourceOut(BaseModel):
             last_error=h.last_error, consecutive_failures=h.consecutive_failures, paused=h.paused,
             items_per_day=h.items_per_day, latency_ms=h.latency_ms, next_fetch_at=h.next_fetch_at,
         )
+
+
+class AnswerOut(BaseModel):
+    """A question asked of a story, and its answer: sentences of the story's reports, each cited."""
+
+    question: str = Field(description="The question as asked (control characters and runs of spaces folded).")
+    story_id: int | None = Field(description="The story asked; null when an article without a story was asked alone.")
+    known: bool = Field(description="False: nothing in the story supports an answer (\"I don't know\").")
+    method: str = Field(description="extractive, or llm:<model> when an LLM wrote it under the citation check.")
+    answer: list[CitedSentence] = Field(description="Best first; empty when not known.")
+
+    @classmethod
+    def of(cls, asked: StoryAnswer) -> AnswerOut:
+        given = asked.answer
+        return cls(question=asked.question, story_id=asked.story_id, known=given.known, method=given.method,
+                   answer=[CitedSentence.of(s) for s in given.sentences])
