@@ -150,6 +150,19 @@ def test_the_timeline_lists_what_each_report_added() -> None:
     assert all("destroyed a warehouse" not in text for text in later.values())  # old news is not news
 
 
+def test_the_timeline_is_the_same_with_the_novelty_cache_as_without_it() -> None:
+    """Reports arriving one at a time (the cache's case) and one arriving between earlier ones."""
+    from storyline.summarize.story import NoveltyCache
+
+    given = reports(FIRE_A, FIRE_B, FIRE_C, FIRE_A.replace("Leeds", "Leeds, England"), FIRE_C + " More later.")
+    cache = NoveltyCache(100)
+    for count in range(1, len(given) + 1):
+        assert timeline(given[:count], novelty_cache=cache) == timeline(given[:count])
+    late = Report("late", T0 + timedelta(minutes=30), given[2].terms)  # reported between the first two
+    assert timeline([*given, late], novelty_cache=cache) == timeline([*given, late])
+    assert timeline(given, novelty_cache=cache) == timeline(given)  # and taken out again
+
+
 def test_a_report_that_adds_nothing_adds_no_entry() -> None:
     entries = timeline(reports(FIRE_A, FIRE_A.replace("Monday night", "Monday evening")))
     assert [e.article for e in entries] == ["r0"]

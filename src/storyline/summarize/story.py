@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
+
+import numpy as np
 
 from storyline.summarize.matrix import Report, StoryMatrix
 from storyline.summarize.summary import choose, sentences_of
@@ -36,6 +38,7 @@ class TermsCache:
 
     def __init__(self, size: int = 5_000) -> None:
         self.vocabulary = Vocabulary()
+        self.novelty = NoveltyCache(size * 4)  # the timeline's per-report novelty (see timeline.timeline)
         self._size = size
         self._terms: OrderedDict[tuple[int, str], ArticleTerms] = OrderedDict()
         self._lock = threading.Lock()
@@ -53,6 +56,39 @@ class TermsCache:
             while len(self._terms) > self._size:
                 self._terms.popitem(last=False)
         return terms
+
+
+class NoveltyCache(MutableMapping[int, np.ndarray]):
+    """A bounded, thread-safe mapping for the timeline's novelty arrays, the least recently used dropped."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: int) -> np.ndarray:
+        with self._lock:
+            value = self._items[key]
+            self._items.move_to_end(key)
+            return value
+
+    def __setitem__(self, key: int, value: np.ndarray) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def __delitem__(self, key: int) -> None:
+        with self._lock:
+            del self._items[key]
+
+    def __iter__(self) -> Iterator[int]:
+        with self._lock:
+            return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def basis_of(articles: Sequence[StoredArticle]) -> str:
@@ -80,5 +116,5 @@ def story_summary(articles: Sequence[StoredArticle], copied_from: Mapping[int, i
     reports = ordered([Report(a.id, a.shown_time, cache.get(a)) for a in chosen])
     matrix = StoryMatrix(reports)  # stacked once for the summary and the timeline
     summary = sentences_of(matrix, choose(matrix)) if reports else ()
-    return StorySummary(summary, timeline(reports, matrix), basis_of(articles), "extractive",
+    return StorySummary(summary, timeline(reports, matrix, cache.novelty), basis_of(articles), "extractive",
                         now or datetime.now(UTC))
