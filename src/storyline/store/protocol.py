@@ -37,6 +37,10 @@ from storyline.types import (
     Lease,
     Quote,
     RawPage,
+    SearchFilters,
+    SearchMatch,
+    SearchSnippet,
+    SearchTerms,
     Source,
     SourceKind,
     StoredArticle,
@@ -356,8 +360,29 @@ class SummaryStore(Protocol):
         ...
 
 
+class SearchStore(Protocol):
+    """Full-text search over articles' titles and texts, kept in step with every article write."""
+
+    def search_matches(self, terms: SearchTerms, filters: SearchFilters, *, limit: int) -> list[SearchMatch]:
+        """The best ``limit`` articles matching ``terms`` within ``filters``, best first, with their stories.
+
+        A group of copies is found once, by its first article, unless ``filters`` names an outlet.
+        The score is the backend's own (bm25 on SQLite, ts_rank_cd on PostgreSQL): compare
+        scores within one answer only.
+        """
+        ...
+
+    def search_snippets(self, terms: SearchTerms, article_ids: Sequence[int]) -> list[SearchSnippet]:
+        """The title and best passage of each of ``article_ids`` that matches, matched words marked."""
+        ...
+
+    def article_leads(self, article_ids: Sequence[int], *, chars: int) -> dict[int, tuple[str, str]]:
+        """Title and the first ``chars`` characters of the text of each of ``article_ids`` that exists."""
+        ...
+
+
 class Store(ArticleStore, PageStore, SourceStore, CopyStore, StoryStore, EmbeddingStore, CheckpointStore,
-            EntityStore, SummaryStore, Protocol):
+            EntityStore, SummaryStore, SearchStore, Protocol):
     """The whole store: what ``open_store`` returns. Consumers ask for the narrow part they use."""
 
     def dialect(self) -> str:

@@ -21,6 +21,7 @@ from storyline.errors import StoreError
 from storyline.web.headers import SecurityHeaders
 from storyline.web.pages import router as pages_router
 from storyline.web.render import render
+from storyline.web.search import router as search_router
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +95,7 @@ def create_asgi(app: Storyline) -> FastAPI:
     asgi.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     asgi.include_router(api.router)
     asgi.include_router(pages_router)
+    asgi.include_router(search_router)
 
     @asgi.get(
         "/healthz", response_model=Health, tags=["api"], summary="Liveness and store check",
