@@ -87,14 +87,14 @@ def test_words_phrases_exclusions_and_or(filled: SQLStore) -> None:
 
 @pytest.mark.parametrize("query", HOSTILE)
 def test_hostile_queries_are_words_never_syntax(filled: SQLStore, query: str) -> None:
-    try:
-        request = parse_request(query)
-    except InputError as exc:
-        assert exc.subject == "q"
+    if not words(query).groups:  # nothing to search for: the reader is told (tests below), nothing runs
         return
+    request = parse_request(query)
     matches = filled.search_matches(request.terms, SearchFilters(), limit=10)
     filled.search_snippets(request.terms, [m.article_id for m in matches])
     assert filled.count_articles() == 4
+    if [w.casefold() for w in re.findall(r"\w+", query)] == ["flood"]:  # the only word: found as a word
+        assert {m.article_id for m in matches} == {1, 2}
 
 
 def test_filters(filled: SQLStore) -> None:
@@ -170,7 +170,8 @@ def test_the_migration_indexes_articles_stored_before_it(store_url: str) -> None
 
 def test_parse_request_cleans_and_caps() -> None:
     long = parse_request("flood " * 5_000)
-    assert len(long.query) <= MAX_QUERY_CHARS and long.notices
+    assert len(long.query) <= MAX_QUERY_CHARS
+    assert long.notices
     assert parse_request("a\x00b\u200bc").query == "a b c"
     assert parse_request('flood "old bridge" -dam rain OR snow').terms == SearchTerms(
         (("flood",), ("old bridge",), ("rain", "snow")), ("dam",))
@@ -242,7 +243,8 @@ async def test_api_search_groups_by_story_and_reranks(small_app: Storyline, clie
     response = await client.get("/api/search", params={"q": "ferry strike"})
     assert response.status_code == 200
     body = response.json()
-    assert body["matches"] == 2 and body["reranked"] is True
+    assert body["matches"] == 2
+    assert body["reranked"] is True
     story_ids = {small_app.store.stories_of([i])[i] for i in _ids(body)}
     if len(story_ids) == 1:  # the two reports are one story: one group, linked to it
         [group] = body["groups"]
@@ -255,7 +257,8 @@ async def test_api_search_groups_by_story_and_reranks(small_app: Storyline, clie
 async def test_markup_in_articles_is_shown_as_text(client: httpx.AsyncClient) -> None:
     page = await client.get("/search", params={"q": "orchard"})
     assert page.status_code == 200
-    assert "<script>" not in page.text and "<b>Weekly" not in page.text
+    assert "<script>" not in page.text
+    assert "<b>Weekly" not in page.text
     assert "&lt;script&gt;" in page.text
     assert re.search(r"<mark>[Oo]rchard</mark>", page.text)
     assert set(re.findall(r"<(/?[a-z]+)[ >]", page.text.split('search-results">')[1].split("</ol>\n<nav")[0])
@@ -263,7 +266,8 @@ async def test_markup_in_articles_is_shown_as_text(client: httpx.AsyncClient) ->
                      "/time", "mark", "/mark", "ol", "/ol"}
     api = (await client.get("/api/search", params={"q": "orchard"})).json()
     hit = api["groups"][0]["hits"][0]
-    assert "&lt;script&gt;" in hit["title_html"] and "<script>" not in hit["title_html"]
+    assert "&lt;script&gt;" in hit["title_html"]
+    assert "<script>" not in hit["title_html"]
 
 
 @pytest.mark.anyio
@@ -272,7 +276,8 @@ async def test_markup_in_articles_is_shown_as_text(client: httpx.AsyncClient) ->
 async def test_bad_queries_never_fail(client: httpx.AsyncClient, query: str) -> None:
     page = await client.get("/search", params={"q": query})
     assert page.status_code in {200, 422}
-    assert "Search" in page.text and 'name="q"' in page.text
+    assert "Search" in page.text
+    assert 'name="q"' in page.text
     api = await client.get("/api/search", params={"q": query})
     assert api.status_code in {200, 422}
     if api.status_code == 422:
@@ -290,7 +295,8 @@ async def test_bad_queries_never_fail(client: httpx.AsyncClient, query: str) -> 
 async def test_bad_filters_are_named(client: httpx.AsyncClient, params: dict[str, str], name: str) -> None:
     page = await client.get("/search", params={"q": "ferry", **params})
     assert page.status_code == 422
-    assert "That search could not be run" in page.text and f"{name}: " in page.text
+    assert "That search could not be run" in page.text
+    assert f"{name}: " in page.text
     api = await client.get("/api/search", params={"q": "ferry", **params})
     assert api.status_code == 422
     assert api.json()["error"]["message"].startswith(f"{name}: ")
@@ -319,7 +325,8 @@ async def test_feed_of_a_search_is_valid_rss(client: httpx.AsyncClient) -> None:
     assert feed.version == "rss20"
     assert [e.title for e in feed.entries] == [RECORDS[0]["title"]]
     hostile = feedparser.parse((await client.get("/search/feed.xml", params={"q": "orchard"})).text)
-    assert not hostile.bozo and hostile.entries[0].title == RECORDS[2]["title"]
+    assert not hostile.bozo
+    assert hostile.entries[0].title == RECORDS[2]["title"]
     assert (await client.get("/search/feed.xml")).status_code == 422
 
 
@@ -355,7 +362,8 @@ async def sample_client(sample_app: Storyline) -> AsyncIterator[httpx.AsyncClien
 async def test_sample_results_are_grouped_by_story_and_paged(sample_app: Storyline,
                                                              sample_client: httpx.AsyncClient) -> None:
     body = (await sample_client.get("/api/search", params={"q": "police"})).json()
-    assert body["matches"] > 20 and body["next"]
+    assert body["matches"] > 20
+    assert body["next"]
     seen: set[int] = set()
     for group in body["groups"]:
         ids = [h["article"]["id"] for h in group["hits"]]
@@ -387,7 +395,8 @@ async def test_sample_entity_filter(sample_app: Storyline, sample_client: httpx.
 async def test_every_page_has_the_search_box(sample_client: httpx.AsyncClient) -> None:
     for path in ("/", "/latest", "/sources"):
         page = await sample_client.get(path)
-        assert 'role="search"' in page.text and 'action="/search"' in page.text
+        assert 'role="search"' in page.text
+        assert 'action="/search"' in page.text
 
 
 def test_store_keeps_the_index_through_the_app_store(store: SQLStore) -> None:
