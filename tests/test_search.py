@@ -18,12 +18,18 @@ import sqlalchemy as sa
 from storyline.app import Storyline, make_app
 from storyline.config import load_settings
 from storyline.errors import InputError
-from storyline.reading.search import CANDIDATES, MAX_QUERY_CHARS, parse_request, segments
+from storyline.reading.search import (
+    CANDIDATES,
+    MAX_QUERY_CHARS,
+    PASSAGE_CHARS,
+    marked,
+    parse_request,
+    passage,
+    word_pattern,
+)
 from storyline.store import SQLStore, migrate, open_store
 from storyline.store.engine import create_engines
 from storyline.types import (
-    MARK_END,
-    MARK_START,
     ArticleEntity,
     EntityLink,
     EntityType,
@@ -91,7 +97,6 @@ def test_hostile_queries_are_words_never_syntax(filled: SQLStore, query: str) ->
         return
     request = parse_request(query)
     matches = filled.search_matches(request.terms, SearchFilters(), limit=10)
-    filled.search_snippets(request.terms, [m.article_id for m in matches])
     assert filled.count_articles() == 4
     if [w.casefold() for w in re.findall(r"\w+", query)] == ["flood"]:  # the only word: found as a word
         assert {m.article_id for m in matches} == {1, 2}
@@ -112,13 +117,18 @@ def test_filters(filled: SQLStore) -> None:
     assert found(filled, "flood", entity_id=entity_id + 1) == []
 
 
-def test_passages_mark_the_matched_words(filled: SQLStore) -> None:
-    [snippet] = filled.search_snippets(words("flood"), [1])
-    assert f"{MARK_START}flood{MARK_END}" in snippet.title.casefold()
-    assert f"{MARK_START}flood{MARK_END}" in snippet.passage
-    pieces = segments(snippet.passage)
-    assert ("flood", True) in pieces
-    assert "".join(text for text, _ in pieces).replace("…", "").strip() in filled.get_article(1).text
+def test_passages_mark_the_matched_words() -> None:
+    pattern = word_pattern(words('flooding "old bridge" -dam'))
+    text = "Heavy rain swelled the river. " * 20 + "The Flood reached the old bridge at dawn. " + "Filler. " * 60
+    pieces = passage(text, pattern)
+    assert [p for p, matched in pieces if matched] == ["Flood", "old", "bridge"]
+    assert pieces[0] == ("…", False)
+    assert pieces[-1] == ("…", False)
+    assert len("".join(p for p, _ in pieces)) <= PASSAGE_CHARS + 2
+    assert "".join(p for p, _ in pieces).strip("…") in " ".join(text.split())
+    assert marked("Dam floods", pattern) == (("Dam ", False), ("floods", True))
+    assert passage("Nothing here.", pattern) == (("Nothing here.", False),)
+    assert passage("Nothing here.", word_pattern(words("*"))) == (("Nothing here.", False),)
 
 
 def test_an_edited_article_is_found_by_its_new_words_only(filled: SQLStore) -> None:

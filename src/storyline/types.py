@@ -14,8 +14,6 @@ from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
-    "MARK_END",
-    "MARK_START",
     "Article",
     "ArticleEntity",
     "Citation",
@@ -32,7 +30,6 @@ __all__ = [
     "RawPage",
     "SearchFilters",
     "SearchMatch",
-    "SearchSnippet",
     "SearchTerms",
     "Source",
     "SourceHealth",
@@ -546,17 +543,3 @@ class SearchMatch:
     article_id: int
     score: float
     story_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class SearchSnippet:
-    """An article's title and best passage with the matched words between MARK_START and MARK_END."""
-
-    article_id: int
-    title: str
-    passage: str
-
-
-# Put around matched words in SearchSnippet texts; the page turns them into <mark> after escaping.
-MARK_START = "\x02"
-MARK_END = "\x03"

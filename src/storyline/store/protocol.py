@@ -39,7 +39,6 @@ from storyline.types import (
     RawPage,
     SearchFilters,
     SearchMatch,
-    SearchSnippet,
     SearchTerms,
     Source,
     SourceKind,
@@ -363,17 +362,16 @@ class SummaryStore(Protocol):
 class SearchStore(Protocol):
     """Full-text search over articles' titles and texts, kept in step with every article write."""
 
-    def search_matches(self, terms: SearchTerms, filters: SearchFilters, *, limit: int) -> list[SearchMatch]:
+    def search_matches(self, terms: SearchTerms, filters: SearchFilters, *, limit: int,
+                       window: int = 2_000) -> list[SearchMatch]:
         """The best ``limit`` articles matching ``terms`` within ``filters``, best first, with their stories.
+
+        Only the newest ``window`` matches (by id) are scored: older ones are reached by a date filter.
 
         A group of copies is found once, by its first article, unless ``filters`` names an outlet.
         The score is the backend's own (bm25 on SQLite, ts_rank_cd on PostgreSQL): compare
         scores within one answer only.
         """
-        ...
-
-    def search_snippets(self, terms: SearchTerms, article_ids: Sequence[int]) -> list[SearchSnippet]:
-        """The title and best passage of each of ``article_ids`` that matches, matched words marked."""
         ...
 
     def article_leads(self, article_ids: Sequence[int], *, chars: int) -> dict[int, tuple[str, str]]:

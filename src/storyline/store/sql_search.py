@@ -1,6 +1,6 @@
-"""Search in the SQL store: full-text matches ranked by the database, and highlighted passages.
+"""Search in the SQL store: full-text matches ranked by the database.
 
-SQLite ranks with FTS5's bm25 (a title word weighs four text words, migration 0010);
+SQLite ranks with FTS5's bm25 (a title word weighs four text words);
 PostgreSQL with ``ts_rank_cd`` over the ``article_search`` tsvectors (title weight A, text
 B). Every phrase of :class:`SearchTerms` goes to the database as data: quoted inside an
 FTS5 string (``"`` doubled), or as a bound parameter of ``phraseto_tsquery``. No text of
@@ -19,13 +19,13 @@ from sqlalchemy.engine import Connection
 
 from storyline.store.engine import Engines
 from storyline.store.schema import article_entities, articles, duplicates, story_articles
-from storyline.types import MARK_END, MARK_START, SearchFilters, SearchMatch, SearchSnippet, SearchTerms
+from storyline.types import SearchFilters, SearchMatch, SearchTerms
 
-# Words of a passage around its best match (FTS5 counts tokens, PostgreSQL words).
-PASSAGE_WORDS = 32
+# Matches scored per search: the newest this many (by id, i.e. arrival) within the filters.
+RANK_WINDOW = 2_000
+TITLE_WEIGHT = 4.0
 _PG_CONFIG = sa.literal_column("'english'::regconfig")
-_PG_TEXT_CHARS = 300_000  # as indexed (migration 0010)
-_fts = sa.table("article_search", sa.column("rowid", sa.Integer), sa.column("rank", sa.Float))
+_fts = sa.table("article_search", sa.column("rowid", sa.Integer))
 _pg = sa.table("article_search", sa.column("article_id", sa.Integer), sa.column("vector", TSVECTOR))
 
 
@@ -72,10 +72,6 @@ def _filters(filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if filters.outlet is not None:
         conditions.append(sa.func.lower(articles.c.outlet) == filters.outlet.casefold())
-    else:
-        # A group of copies is found once, by its first article (its copies carry the same words).
-        conditions.append(~sa.exists().where(duplicates.c.article_id == articles.c.id,
-                                             duplicates.c.duplicate_of.is_not(None)))
     if filters.since is not None:
         conditions.append(articles.c.sort_time >= filters.since)
     if filters.until is not None:
@@ -94,51 +90,45 @@ class SearchQueries:
     """The search half of SQLStore (mixed in); see the Store protocol for the guarantees."""
 
     def search_matches(self: _StoreInternals, terms: SearchTerms, filters: SearchFilters, *,
-                       limit: int) -> list[SearchMatch]:
+                       limit: int, window: int = RANK_WINDOW) -> list[SearchMatch]:
         if not terms.groups:
             return []
+        # The newest ``window`` matches within the filters, in id order (both indexes give that
+        # order without scoring), then scored, and the best ``limit`` kept: scoring every match
+        # of a word half the archive has would cost ~3 us a match (see docs/search.md).
+        conditions = _filters(filters)
         if self._engines.dialect == "postgresql":
             tsquery = _pg_query(terms)
-            score = sa.func.ts_rank_cd(_pg.c.vector, tsquery, 1)  # 1: divided by 1 + log(length)
             key = _pg.c.article_id
-            query = (sa.select(key, score.label("score"), story_articles.c.story_id)
-                     .select_from(_pg.join(articles, articles.c.id == key))
-                     .where(_pg.c.vector.op("@@")(tsquery))
-                     .order_by(score.desc(), key))
+            # Scored outside the id-ordered cut, so that only the window's vectors are ranked.
+            cut = sa.select(key.label("id"), _pg.c.vector.label("vector")).where(_pg.c.vector.op("@@")(tsquery))
+            if conditions:
+                cut = cut.join_from(_pg, articles, articles.c.id == key).where(*conditions)
+            cut_query = cut.order_by(key.desc()).limit(max(0, window)).subquery("cut")
+            newest = sa.select(cut_query.c.id, sa.func.ts_rank_cd(cut_query.c.vector, tsquery, 1).label("score")
+                               ).subquery("newest")
+            best = newest.c.score.desc()
         else:
             key = _fts.c.rowid
-            query = (sa.select(key, (-_fts.c.rank).label("score"), story_articles.c.story_id)
-                     .select_from(_fts.join(articles, articles.c.id == key))
-                     .where(sa.text("article_search MATCH :match").bindparams(match=fts5_match(terms)))
-                     .order_by(_fts.c.rank, key))
-        query = (query.outerjoin(story_articles, story_articles.c.article_id == articles.c.id)
-                 .where(*_filters(filters)).limit(max(0, limit)))
+            # bm25 is lower for better matches; a title word weighs TITLE_WEIGHT text words.
+            score = sa.literal_column(f"bm25(article_search, {TITLE_WEIGHT}, 1.0)")
+            cut = (sa.select(key.label("id"), score.label("score"))
+                   .where(sa.text("article_search MATCH :match").bindparams(match=fts5_match(terms))))
+            if conditions:
+                cut = cut.join_from(_fts, articles, articles.c.id == key).where(*conditions)
+            newest = cut.order_by(key.desc()).limit(max(0, window)).subquery("newest")
+            best = newest.c.score.asc()
+        query = (sa.select(newest.c.id, newest.c.score, story_articles.c.story_id)
+                 .select_from(newest.outerjoin(story_articles, story_articles.c.article_id == newest.c.id))
+                 .order_by(best, newest.c.id.desc()).limit(max(0, limit)))
+        if filters.outlet is None:
+            # A group of copies is found once, by its first article (its copies carry the same
+            # words); folded after the cut, where it costs a lookup per window row, not per match.
+            query = query.where(~sa.exists().where(duplicates.c.article_id == newest.c.id,
+                                                   duplicates.c.duplicate_of.is_not(None)))
         rows = self._read("searching articles", lambda c: c.execute(query).all())
-        return [SearchMatch(int(r[0]), float(r[1]), None if r[2] is None else int(r[2])) for r in rows]
-
-    def search_snippets(self: _StoreInternals, terms: SearchTerms,
-                        article_ids: Sequence[int]) -> list[SearchSnippet]:
-        if not terms.groups or not article_ids:
-            return []
-        ids = sorted(set(article_ids))
-        if self._engines.dialect == "postgresql":
-            tsquery = _pg_query(terms)
-            marks = f'StartSel="{MARK_START}", StopSel="{MARK_END}"'
-            title = sa.func.ts_headline(_PG_CONFIG, articles.c.title, tsquery, f"HighlightAll=true, {marks}")
-            passage = sa.func.ts_headline(
-                _PG_CONFIG, sa.func.left(articles.c.text, _PG_TEXT_CHARS), tsquery,
-                f'{marks}, MaxWords={PASSAGE_WORDS}, MinWords={PASSAGE_WORDS // 2}, MaxFragments=2, '
-                'FragmentDelimiter=" … "')
-            query = sa.select(articles.c.id, title, passage).where(articles.c.id.in_(ids))
-        else:
-            marks = f"char({ord(MARK_START)}), char({ord(MARK_END)})"
-            title = sa.literal_column(f"highlight(article_search, 0, {marks})")
-            passage = sa.literal_column(f"snippet(article_search, 1, {marks}, '…', {PASSAGE_WORDS})")
-            query = (sa.select(_fts.c.rowid, title, passage).select_from(_fts)
-                     .where(sa.text("article_search MATCH :match").bindparams(match=fts5_match(terms)),
-                            _fts.c.rowid.in_(ids)))
-        rows = self._read("highlighting search results", lambda c: c.execute(query).all())
-        return [SearchSnippet(int(r[0]), r[1] or "", r[2] or "") for r in rows]
+        sign = 1.0 if self._engines.dialect == "postgresql" else -1.0
+        return [SearchMatch(int(r[0]), sign * float(r[1]), None if r[2] is None else int(r[2])) for r in rows]
 
     def article_leads(self: _StoreInternals, article_ids: Sequence[int], *,
                       chars: int) -> dict[int, tuple[str, str]]:

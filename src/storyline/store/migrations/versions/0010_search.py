@@ -29,8 +29,6 @@ _SQLITE_UP = [
     "CREATE VIRTUAL TABLE article_search USING fts5(title, text, content='articles', content_rowid='id', "
     "tokenize='porter unicode61 remove_diacritics 2')",
     "INSERT INTO article_search(article_search) VALUES ('rebuild')",
-    # ORDER BY rank uses FTS5's own top-k path; a title word weighs four text words.
-    "INSERT INTO article_search(article_search, rank) VALUES ('rank', 'bm25(4.0, 1.0)')",
     "CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN "
     "INSERT INTO article_search(rowid, title, text) VALUES (new.id, new.title, new.text); END",
     "CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN "
