@@ -415,3 +415,12 @@ def test_store_keeps_the_index_through_the_app_store(store: SQLStore) -> None:
     assert found(store, '"article 3"') == [3]
     store.upsert_articles([dataclasses.replace(make_article(3), text="Rewritten.", content_hash="x")])
     assert found(store, '"article 3"') == []
+
+
+@pytest.mark.anyio
+async def test_openapi_documents_the_search(sample_client: httpx.AsyncClient) -> None:
+    spec = (await sample_client.get("/api/openapi.json")).json()
+    operation = spec["paths"]["/api/search"]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"q", "outlet", "from", "to", "entity", "lang", "page"}
+    assert "422" in operation["responses"]
+    assert "SearchPage" in spec["components"]["schemas"]
