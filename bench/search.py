@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 
 from storyline.app import Storyline, make_app  # noqa: E402
 from storyline.config import load_settings  # noqa: E402
-from storyline.embed import embedding_text, text_key  # noqa: E402
+from storyline.embed import embedder_from_settings, embedding_text, text_key  # noqa: E402
 from storyline.normalize import clean_text, content_hash  # noqa: E402
 from storyline.types import Article, StoryLink  # noqa: E402
 
@@ -88,8 +88,7 @@ def build(app: Storyline, n: int, seed: int = 15) -> float:
     bases = corpus_texts()
     start = datetime(2024, 1, 1, tzinfo=UTC)
     store = app.store
-    model = app._query_embedder()
-    namespace = model.name if model is not None else "none"
+    namespace = embedder_from_settings(app.settings).name  # nothing is loaded to name it
     began = time.perf_counter()
     story = 0
     left = 0

@@ -353,12 +353,13 @@ def search(store: SearchReadStore, request: SearchRequest, *,
         return SearchResults(request, (), 0, False, False, False, entity, request.notices)
     matches = store.search_matches(request.terms, request.filters, limit=CANDIDATES)
     similarity: dict[int, float] = {}
-    model = embedder() if embedder is not None and matches else None
-    if model is not None:
+    if embedder is not None and matches:
         words = " ".join(p for group in request.terms.groups for p in group)
         try:
-            similarity = _similarities(store, model, words, [m.article_id for m in matches[:RERANK]])
-        except StorylineError as exc:  # the embedder failed: the words' order stands
+            model = embedder()
+            if model is not None:
+                similarity = _similarities(store, model, words, [m.article_id for m in matches[:RERANK]])
+        except StorylineError as exc:  # no embedder, or it failed: the words' order stands
             log.warning("search_rerank_failed", error=str(exc))
     ranked = rerank(matches, similarity)
     grouped: dict[object, list[tuple[SearchMatch, float]]] = {}
