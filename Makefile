@@ -28,7 +28,12 @@ lint: install
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports
 
-test: install system-deps lint
+# axe-core, the accessibility checker the browser tests inject into each page (npm package, pinned).
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/npm axe-core@4.10.3
+
+test: install system-deps lint $(AXE)
 	$(BIN)/python -m pytest
 
 docs: install
@@ -47,4 +52,4 @@ model:
 	.venv-model/bin/python scripts/derive_embedding_model.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .cache/npm

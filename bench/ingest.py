@@ -472,9 +472,12 @@ def main() -> None:
               file=sys.stderr, flush=True)
         results = []
         for stories in (True, False) if not args.no_baseline else (True,):
+            before = os.getloadavg()[0]
             result = measure(Path(tmp) / "pages", Path(tmp) / ("home-stories" if stories else "home-baseline"),
                              pages, stories=stories)
-            print(_line(result), flush=True)
+            # The load average over the run (1-minute, before and after): other work skews every number.
+            result["load"] = [round(before, 2), round(os.getloadavg()[0], 2)]
+            print(_line(result) + f"; load {result['load'][0]:.2f} -> {result['load'][1]:.2f}", flush=True)
             results.append(result)
     summary: dict[str, Any] = {"bench": "ingest.end_to_end", "articles": args.n, "cores": os.cpu_count(),
                                "runs": results, "target": {"articles_per_s": 100}}

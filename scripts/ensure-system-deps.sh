@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the system programs the test suite drives are present:
 #   - PostgreSQL server binaries (initdb, pg_ctl) for the PostgreSQL store tests;
-#   - Chromium for the browser tests.
+#   - Chromium for the browser tests;
+#   - npm, which installs axe-core (the accessibility checker the browser tests run in the page).
 # Installs them from the distribution's packages when missing and we may (root + apt-get);
 # otherwise says exactly what to install and fails. Never skips silently.
 set -euo pipefail
@@ -12,6 +13,9 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null && ! command -v i
 fi
 if ! command -v chromium > /dev/null && [ ! -x /usr/bin/chromium ]; then
     missing+=(chromium)
+fi
+if ! command -v npm > /dev/null; then
+    missing+=(npm)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

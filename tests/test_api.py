@@ -278,6 +278,8 @@ async def test_openapi_lists_the_api_and_only_the_api(sample_client: httpx.Async
         "/api/articles", "/api/articles/{article_id}", "/api/articles/{article_id}/revisions", "/api/stats",
         "/api/sources", "/api/stories", "/api/stories/{story_id}", "/healthz",
         "/api/search",
+        "/api/entities/{entity_id}",
+        "/api/stories/{story_id}/ask", "/api/articles/{article_id}/ask",
     }
     assert all(set(ops) == {"get"} for ops in schema["paths"].values())
     error_ref = "#/components/schemas/ErrorResponse"
@@ -293,6 +295,9 @@ async def test_openapi_lists_the_api_and_only_the_api(sample_client: httpx.Async
     assert error_schema("/api/search", "503") == error_ref
     assert error_schema("/api/articles", "422") == error_ref
     assert error_schema("/api/stories/{story_id}", "404") == error_ref
+    assert error_schema("/api/entities/{entity_id}", "404") == error_ref
+    for path in ("/api/stories/{story_id}/ask", "/api/articles/{article_id}/ask"):
+        assert error_schema(path, "404") == error_schema(path, "422") == error_ref
     for path in schema["paths"]:
         assert error_schema(path, "503") == error_ref
     assert "HTTPValidationError" not in schema["components"]["schemas"]

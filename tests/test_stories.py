@@ -20,6 +20,7 @@ from lxml import html as lxml_html
 from storyline.app import Storyline, make_app
 from storyline.config import Settings, load_settings
 from storyline.reading.ranking import rank_stories
+from storyline.reading.stories import freshness_for
 from storyline.types import StoryStats
 from storyline.web.server import create_asgi
 from tests.conftest import CORPORA
@@ -257,3 +258,18 @@ def test_an_archive_still_has_an_order() -> None:
     years = 24 * 365 * 10
     ranked = rank_stories([stats(1, outlets=1, hours_ago=years), stats(2, outlets=9, reports=9, hours_ago=years)], NOW)
     assert [s.story_id for s in ranked] == [2, 1]
+
+
+def test_an_archive_ranks_by_coverage_and_live_news_by_freshness() -> None:
+    """The sample's last one-report items must not bury the stories many outlets covered months before."""
+    newest = NOW - timedelta(days=400)  # an imported archive: nothing for over a year
+    latest_items = [stats(i, hours_ago=400 * 24 + i) for i in range(1, 6)]
+    covered = stats(9, outlets=12, reports=10, hours_ago=400 * 24 + 24 * 90)  # three months before the newest
+    older = stats(10, outlets=1, hours_ago=400 * 24 + 24 * 365 * 5)  # the archive's oldest
+    archive = [*latest_items, covered, older]
+    ranked = rank_stories(archive, newest, weights=freshness_for(archive, NOW, newest))
+    assert ranked[0].story_id == 9
+    assert ranked[-1].story_id == 10  # among equal coverage, recency still orders
+    live = [stats(1, hours_ago=1), stats(9, outlets=12, reports=10, hours_ago=24 * 3)]
+    ranked = rank_stories(live, NOW, weights=freshness_for(live, NOW, NOW - timedelta(hours=1)))
+    assert [s.story_id for s in ranked] == [1, 9]  # live news: three days old is old

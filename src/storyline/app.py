@@ -40,11 +40,25 @@ from storyline.ingest.subscriptions import OpmlImport
 from storyline.ingest.summaries import SummaryStage
 from storyline.parse.files import parse_published
 from storyline.processes import worker_pool
-from storyline.reading import ArticleView, StoryCard, StoryView, article_view, home_stories, story_view, syndication_of
+from storyline.reading import (
+    ArticleView,
+    EntityView,
+    StoryCard,
+    StoryView,
+    article_view,
+    entity_view,
+    home_stories,
+    story_view,
+    syndication_of,
+)
 from storyline.reading import search as _search
+from storyline.reading.ask import StoryAnswer, ask_article, ask_story
+from storyline.reading.llm_summaries import LLMSummaries
 from storyline.reading.search import SearchGroup, SearchHit, SearchRequest, SearchResults
 from storyline.store import Store, open_store
 from storyline.store.queue import JobQueue, QueueCounts, QueuedJob
+from storyline.summarize.ask import MAX_QUESTION, clean_question
+from storyline.summarize.llm import Endpoint
 from storyline.summarize.story import TermsCache
 from storyline.types import (
     Article,
@@ -59,8 +73,10 @@ from storyline.types import (
 )
 
 __all__ = [
+    "MAX_QUESTION",
     "ArticleView",
     "DedupeOutcome",
+    "EntityView",
     "MovedStory",
     "QueueCounts",
     "QueuedJob",
@@ -70,6 +86,7 @@ __all__ = [
     "SearchHit",
     "SearchRequest",
     "SearchResults",
+    "StoryAnswer",
     "StoryCard",
     "StoryRun",
     "StoryView",
@@ -110,6 +127,8 @@ class Storyline:
         # new article then tokenises only that article).
         stage = self.ingest.stage("summaries")
         self._summaries = stage.cache if isinstance(stage, SummaryStage) else TermsCache()
+        self._endpoint = Endpoint.from_settings(settings)  # None: no LLM, extractive only
+        self._llm_summaries = LLMSummaries(store, self._endpoint, self._summaries) if self._endpoint else None
         self._lock = threading.RLock()  # properties that build on each other take it in turn
         self._search_embedder: Embedder | None = None
 
@@ -339,12 +358,19 @@ class Storyline:
             return None
         if current != story_id:
             return MovedStory(story_id, current)
-        return story_view(self.store, story_id, self._summaries)
+        view = story_view(self.store, story_id, self._summaries)
+        if view is not None and self._llm_summaries is not None:  # written in the background, shown when stored
+            self._llm_summaries.request(story_id, view.summary)
+        return view
 
     def story(self, story_id: int) -> StoryView | None:
         """One story's reports, timeline, outlets and related stories (None: no such story, or merged)."""
         found = self.find_story(story_id)
         return found if isinstance(found, StoryView) else None
+
+    def entity(self, entity_id: int) -> EntityView | None:
+        """A person's, organisation's or place's page: the stories naming it, latest first (None: no such entity)."""
+        return entity_view(self.store, entity_id)
 
     def article(self, article_id: int) -> StoredArticle | None:
         """The article with ``article_id``, or None."""
@@ -385,6 +411,30 @@ class Storyline:
             if self._search_embedder is None:
                 self._search_embedder = embedder_from_settings(self.settings)
             return self._search_embedder
+
+    # -- asking -------------------------------------------------------------------------
+
+    def ask(self, story_id: int, question: str) -> StoryAnswer | None:
+        """``question`` asked of a story (merged ones followed): cited sentences, LLM-written when ``llm_url`` is set,
+        or "I don't know" (``answer.known`` false). None: no such story. Raises InputError for an empty question or
+        one over ``MAX_QUESTION`` characters."""
+        cleaned = clean_question(question)
+        current = self.store.resolve_story(story_id)
+        if current is None:
+            return None
+        return ask_story(self.store, current, cleaned, self._summaries, self._endpoint)
+
+    def ask_article(self, article_id: int, question: str) -> StoryAnswer | None:
+        """``question`` asked of the story of ``article_id`` (or of the article alone); None: no such article."""
+        return ask_article(self.store, article_id, clean_question(question), self._summaries, self._endpoint)
+
+    def write_llm_summary(self, story_id: int) -> bool:
+        """Ask the LLM for a story's summary now and store it if it holds (tests, tools); False without ``llm_url``."""
+        return self._llm_summaries.write(story_id) if self._llm_summaries is not None else False
+
+    def wait_for_llm_summaries(self, timeout: float = 30.0) -> bool:
+        """Wait until LLM summaries queued by story pages are written or given up (tests, tools)."""
+        return self._llm_summaries.wait(timeout) if self._llm_summaries is not None else True
 
     @property
     def dialect(self) -> str:
@@ -458,6 +508,8 @@ class Storyline:
         """Stop background work, then release the HTTP client, worker processes and the store."""
         if self._scheduler is not None:
             self._scheduler.stop()
+        if self._llm_summaries is not None:
+            self._llm_summaries.close()
         self.ingest.close()
         if self._fetcher is not None:
             self._fetcher.close()

@@ -200,6 +200,15 @@ class StoreUnavailableError(StoreError):
     )
 
 
+class DiskFullError(StoreUnavailableError):
+    """The disk holding the database (or a file being written) is full: nothing more can be written."""
+
+    default_hint = (
+        "Free space on the disk (or raise the quota), then run the same command again: what was stored is "
+        "kept, and an import skips what it already stored."
+    )
+
+
 class LeaseLostError(StoreError):
     """A process wrote shared state (stories) after its lease on it ran out and another took it."""
 

@@ -10,9 +10,11 @@ from fastapi.responses import RedirectResponse
 from storyline import __version__
 from storyline.api.schemas import (
     FETCHED_KINDS,
+    AnswerOut,
     ArticleDetail,
     ArticlePage,
     ArticleSummary,
+    EntityDetail,
     ErrorResponse,
     Health,
     RecordId,
@@ -24,7 +26,8 @@ from storyline.api.schemas import (
     StorySummary,
     utc_now,
 )
-from storyline.app import MovedStory, Storyline
+from storyline.app import MAX_QUESTION, MovedStory, Storyline
+from storyline.errors import InputError
 
 # Every error has the ErrorResponse shape (see storyline.web.server); declaring 422 here
 # also keeps FastAPI from documenting its own validation error shape, which we never send.
@@ -105,6 +108,18 @@ def get_story(request: Request, story_id: RecordId) -> StoryDetail | RedirectRes
 
 
 @router.get(
+    "/entities/{entity_id}", response_model=EntityDetail, summary="A person, organisation or place",
+    responses={**_INVALID, 404: {"model": ErrorResponse, "description": "There is no such entity."}},
+)
+def get_entity(request: Request, entity_id: RecordId) -> EntityDetail:
+    """One entity (its name, type, spellings) and the stories naming it, latest first."""
+    view = storyline_of(request).entity(entity_id)
+    if view is None:
+        raise HTTPException(status_code=404, detail=f"No person, organisation or place with id {entity_id}.")
+    return EntityDetail.of_view(view)
+
+
+@router.get(
     "/articles/{article_id}/revisions", response_model=list[RevisionOut],
     summary="Earlier versions of an edited article", responses={**_NOT_FOUND, **_INVALID},
 )
@@ -132,3 +147,35 @@ def health(request: Request) -> Health:
 def list_sources(request: Request) -> list[SourceOut]:
     """The sources Storyline fetches (feeds, sitemaps, pages); imported files are not listed."""
     return [SourceOut.of(s) for s in storyline_of(request).sources() if s.kind in FETCHED_KINDS]
+
+
+# -- asking a story ---------------------------------------------------------------------------
+
+Question = Annotated[str, Query(description=f"The question, 1-{MAX_QUESTION} characters.")]
+_ASK_RESPONSES: Responses = {422: {"model": ErrorResponse, "description": "The question is empty or too long."}}
+
+
+@router.get("/stories/{story_id}/ask", response_model=AnswerOut, summary="Ask a story a question",
+            responses={**_ASK_RESPONSES, 404: {"model": ErrorResponse, "description": "There is no such story."}})
+def ask_story(request: Request, story_id: RecordId, q: Question) -> AnswerOut:
+    """The sentences of the story's reports that answer ``q``, each cited; ``known`` false: "I don't know"."""
+    try:
+        asked = storyline_of(request).ask(story_id, q)
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=f"{exc.message[:1].upper()}{exc.message[1:]}.") from None
+    if asked is None:
+        raise HTTPException(status_code=404, detail=f"No story with id {story_id}.")
+    return AnswerOut.of(asked)
+
+
+@router.get("/articles/{article_id}/ask", response_model=AnswerOut, summary="Ask an article's story a question",
+            responses={**_ASK_RESPONSES, **_NOT_FOUND})
+def ask_article(request: Request, article_id: RecordId, q: Question) -> AnswerOut:
+    """``q`` asked of the story the article is in (of the article alone when it has no story)."""
+    try:
+        asked = storyline_of(request).ask_article(article_id, q)
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=f"{exc.message[:1].upper()}{exc.message[1:]}.") from None
+    if asked is None:
+        raise HTTPException(status_code=404, detail=f"No article with id {article_id}.")
+    return AnswerOut.of(asked)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from storyline.app import SearchGroup, SearchHit, SearchResults, StoryCard, StoryView
+from storyline.app import EntityView, SearchGroup, SearchHit, SearchResults, StoryAnswer, StoryCard, StoryView
 from storyline.types import (
     ArticleRevision,
     Citation,
@@ -90,13 +90,15 @@ class StorySummary(BaseModel):
     outlets: list[str] = Field(description="Outlets that covered it, most articles first.")
     first_seen: datetime
     last_seen: datetime
+    summary: list[CitedSentence] = Field(default_factory=list,
+                                         description="The story summary's first sentences, each cited.")
 
     @classmethod
     def of(cls, card: StoryCard) -> StorySummary:
         return cls(id=card.story_id, title=card.lead.title, lead=ArticleSummary.of(card.lead),
                    headlines=[ArticleSummary.of(a) for a in card.others], articles=card.stats.articles,
                    reports=card.stats.reports, outlets=list(card.outlets), first_seen=card.stats.first_seen,
-                   last_seen=card.stats.last_seen)
+                   last_seen=card.stats.last_seen, summary=[CitedSentence.of(s) for s in card.summary_lead])
 
 
 class StoryPage(BaseModel):
@@ -172,6 +174,35 @@ class EntityOut(BaseModel):
     def of(cls, entity: StoredEntity) -> EntityOut:
         return cls(id=entity.id, name=entity.name, type=entity.type.value, aliases=list(entity.aliases),
                    mentions=entity.mentions, tied_to=entity.tied_to)
+
+
+class EntityStoryOut(BaseModel):
+    """A story naming an entity."""
+
+    id: int
+    title: str = Field(description="The lead report's headline.")
+    lead: ArticleSummary
+    outlets: int = Field(description="Distinct outlets that covered the story.")
+    reports: int
+    mentions: int = Field(description="Articles of the story that name the entity.")
+    first_seen: datetime
+    last_seen: datetime
+
+
+class EntityDetail(EntityOut):
+    """A person, organisation or place, and the stories naming it, latest first."""
+
+    stories: list[EntityStoryOut]
+    unassigned: list[ArticleSummary] = Field(description="Articles naming it that have no story yet.")
+
+    @classmethod
+    def of_view(cls, view: EntityView) -> EntityDetail:
+        entity = EntityOut.of(view.entity)
+        return cls(**entity.model_dump(), stories=[
+            EntityStoryOut(id=s.story_id, title=s.lead.title, lead=ArticleSummary.of(s.lead), outlets=s.stats.outlets,
+                           reports=s.stats.reports, mentions=s.mentions, first_seen=s.stats.first_seen,
+                           last_seen=s.stats.last_seen) for s in view.stories],
+            unassigned=[ArticleSummary.of(a) for a in view.unassigned])
 
 
 class QuoteOut(BaseModel):
@@ -411,3 +442,19 @@ class SearchPage(BaseModel):
         return cls(query=results.request.query, page=results.request.page, matches=results.matches,
                    capped=results.capped, reranked=results.reranked, notices=list(results.notices),
                    groups=[SearchGroupOut.of(g) for g in results.groups], next=next_url)
+
+
+class AnswerOut(BaseModel):
+    """A question asked of a story, and its answer: sentences of the story's reports, each cited."""
+
+    question: str = Field(description="The question as asked (control characters and runs of spaces folded).")
+    story_id: int | None = Field(description="The story asked; null when an article without a story was asked alone.")
+    known: bool = Field(description="False: nothing in the story supports an answer (\"I don't know\").")
+    method: str = Field(description="extractive, or llm:<model> when an LLM wrote it under the citation check.")
+    answer: list[CitedSentence] = Field(description="Best first; empty when not known.")
+
+    @classmethod
+    def of(cls, asked: StoryAnswer) -> AnswerOut:
+        given = asked.answer
+        return cls(question=asked.question, story_id=asked.story_id, known=given.known, method=given.method,
+                   answer=[CitedSentence.of(s) for s in given.sentences])

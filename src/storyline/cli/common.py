@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from storyline import __version__
 from storyline.app import Storyline, make_app
 from storyline.config import Settings, load_settings
-from storyline.errors import StorylineError
+from storyline.errors import DiskFullError, StorylineError
 from storyline.logs import configure_logging
 from storyline.types import ImportReport
 
@@ -99,13 +100,23 @@ def main_options(
     ctx.obj = {"overrides": overrides, "config": config, "verbose": verbose}
 
 
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
 @contextmanager
 def handled() -> Iterator[None]:
-    """Turn a StorylineError into one line on stderr and exit code 1."""
+    """Turn a StorylineError (or a full disk) into one line on stderr and exit code 1."""
     try:
         yield
     except StorylineError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, markup=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        # A write anywhere (a temporary file, a model unpacked) failed for want of space.
+        full = DiskFullError(exc.filename or "a file being written", f"cannot be written ({exc.strerror})")
+        err.print(f"[red]error:[/red] {escape(str(full))}", highlight=False, markup=True)
         raise typer.Exit(1) from None
 
 

@@ -41,7 +41,8 @@ Sizes (checked by ``tests/test_splits.py``), fit / gate:
 - duplicates set: 3,651 / 1,698 records (ECB+ 1,117 / 333, gun violence (GVC and pool) 1,946 / 1,079,
   Wikinews 588 / 286);
 - extraction: 61 / 31 pages;
-- entities: see ``tests/test_splits.py``; quotes: see ``tests/test_quotes_quality.py``.
+- entities: see ``tests/test_splits.py``; quotes: see ``tests/test_quotes_quality.py``;
+- ask: 67 / 75 questions (8 / 8 stories), see ``tests/test_ask_quality.py``.
 """
 
 from __future__ import annotations

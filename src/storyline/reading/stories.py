@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from storyline.reading.ranking import rank_stories
+from storyline.reading.ranking import RankingWeights, rank_stories
 from storyline.reading.summaries import current_summary
 from storyline.store import ArticleStore, CopyStore, EntityStore, StoryStore, SummaryStore
 from storyline.summarize.story import TermsCache
-from storyline.types import StoredArticle, StoredEntity, StoredQuote, StoryStats, StorySummary
+from storyline.types import StoredArticle, StoredEntity, StoredQuote, StoryStats, StorySummary, SummarySentence
 
 __all__ = ["Report", "StoryCard", "StoryView", "home_stories", "story_view"]
 
@@ -54,6 +54,7 @@ class StoryCard:
     lead: StoredArticle
     others: tuple[StoredArticle, ...]  # other reports' headlines, newest first
     outlets: tuple[str, ...]  # the outlets that covered it, most articles first
+    summary_lead: tuple[SummarySentence, ...] = ()  # the stored summary's first sentences (none yet: empty)
 
     @property
     def story_id(self) -> int:
@@ -102,9 +103,24 @@ def home_stories(
         related.setdefault(a, []).append(b)
         related.setdefault(b, []).append(a)
     start = (max(page, 1) - 1) * page_size
-    ranked = rank_stories(candidates, reference, related=related, limit=start + page_size + 1)
+    ranked = rank_stories(candidates, reference, related=related, limit=start + page_size + 1,
+                          weights=freshness_for(candidates, now, newest))
     chosen = ranked[start : start + page_size]
     return [_card(store, stats) for stats in chosen], len(ranked) > start + page_size
+
+
+def freshness_for(candidates: Sequence[StoryStats], now: datetime, newest: datetime | None) -> RankingWeights:
+    """The ranking's weights for a store: live news halves a story's weight every 12 hours; an archive does not.
+
+    A store whose newest article is older than ``HOME_WINDOW`` is an archive (an import, the
+    bundled sample): its stories span months or years, and a 12-hour half-life would put its
+    last few one-report items above every story many outlets covered. There, the half-life
+    is the span of the stories ranked, so breadth decides and recency only breaks near-ties.
+    """
+    if newest is None or now - newest <= HOME_WINDOW or not candidates:
+        return RankingWeights()
+    span = max(s.last_seen for s in candidates) - min(s.last_seen for s in candidates)
+    return RankingWeights(half_life_hours=max(RankingWeights().half_life_hours, span.total_seconds() / 3600))
 
 
 def _card(store: StoryReadStore, stats: StoryStats) -> StoryCard:
@@ -112,7 +128,26 @@ def _card(store: StoryReadStore, stats: StoryStats) -> StoryCard:
     reports = _reports(store, articles)
     lead = _lead(reports)
     others = tuple(r.article for r in reports if r.article.id != lead.id)[:3]
-    return StoryCard(stats, lead, others, _outlets(articles))
+    # The stored summary, as the stage left it (a card never recomputes one: pages do).
+    summary = store.story_summary(stats.story_id)
+    return StoryCard(stats, lead, others, _outlets(articles), _lead_sentences(summary))
+
+
+# A card shows the summary's first sentences up to about this many words.
+CARD_WORDS = 60
+
+
+def _lead_sentences(summary: StorySummary | None) -> tuple[SummarySentence, ...]:
+    if summary is None:
+        return ()
+    taken: list[SummarySentence] = []
+    words = 0
+    for sentence in summary.sentences:
+        if taken and words + len(sentence.text.split()) > CARD_WORDS:
+            break
+        taken.append(sentence)
+        words += len(sentence.text.split())
+    return tuple(taken)
 
 
 def story_view(store: StoryReadStore, story_id: int, cache: TermsCache | None = None) -> StoryView | None:

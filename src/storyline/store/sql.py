@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from storyline.errors import SchemaError, StoreError, StoreUnavailableError, StorylineError
+from storyline.errors import DiskFullError, SchemaError, StoreError, StoreUnavailableError, StorylineError
 from storyline.store import migrate
 from storyline.store.engine import Engines, create_engines, display_url
 from storyline.store.rows import article_values, stored_article
@@ -34,6 +35,10 @@ from storyline.types import (
     UpsertOutcome,
     UpsertResult,
 )
+
+# What a full disk (or quota) looks like in SQLite's and PostgreSQL's messages.
+_DISK_FULL = re.compile(r"database or disk is full|no space left on device|could not extend file|disk quota exceeded",
+                        re.IGNORECASE)
 
 T = TypeVar("T")
 # The advisory lock that puts PostgreSQL article inserts in id order (``upsert_articles``).
@@ -74,6 +79,8 @@ class SQLStore(SourceQueries, DuplicateQueries, StoryQueries, EntityQueries, Sum
             # OperationalError is the DB-API's "the database itself is not usable" (server
             # gone, file missing or locked, not a database), as opposed to a bad statement.
             unusable = isinstance(exc, OperationalError) or "not a database" in reason
+            if _DISK_FULL.search(reason):  # SQLite's SQLITE_FULL, PostgreSQL's ENOSPC / quota
+                raise DiskFullError(self._url, f"the disk is full while {action} ({reason})") from exc
             if exc.connection_invalidated or unusable:
                 message = f"the database is not usable while {action} ({reason})"
                 raise StoreUnavailableError(self._url, message) from exc

@@ -36,7 +36,8 @@ from storyline.summarize.support import supported
 from storyline.types import Citation, SummarySentence
 
 __all__ = [
-    "CANDIDATES", "ChatClient", "Endpoint", "llm_summary", "numbered_sources", "parse_cited", "summary_or_extractive",
+    "CANDIDATES", "ChatClient", "Endpoint", "as_data", "checked", "llm_summary", "numbered_sources", "parse_cited",
+    "summary_or_extractive",
 ]
 
 log = structlog.get_logger(__name__)
@@ -153,7 +154,8 @@ _MARKER = re.compile(r"<<<|>>>|SOURCES", re.IGNORECASE)
 _BRACKETS = str.maketrans({"[": "(", "]": ")"})
 
 
-def _as_data(sentence: str) -> str:
+def as_data(sentence: str) -> str:
+    """``sentence`` as it may stand in a prompt's data block: no markers, no [n], one line."""
     return " ".join(_MARKER.sub(" ", sentence).translate(_BRACKETS).split())
 
 
@@ -172,7 +174,7 @@ def _time_rank(matrix: StoryMatrix, row: int) -> tuple[float, int]:
 
 def messages_for(sources: Sequence[Citation]) -> list[dict[str, str]]:
     """The chat messages asking for a cited summary of ``sources``."""
-    block = "\n".join(f"[{i}] {_as_data(c.text)}" for i, c in enumerate(sources, 1))
+    block = "\n".join(f"[{i}] {as_data(c.text)}" for i, c in enumerate(sources, 1))
     user = (f"Sentences of the story's articles:\n<<<SOURCES\n{block}\nSOURCES>>>\n\n"
             "Write the summary: 3 to 6 sentences, each ending with its source numbers like [3][7].")
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from storyline.summarize.terms import STOP_WORDS, content_terms, names
 
-__all__ = ["CONTENT_RECALL", "NAME_RECALL", "Support", "supported"]
+__all__ = ["CONTENT_RECALL", "NAME_RECALL", "Support", "normalised_terms", "supported"]
 
 NAME_RECALL = 1.0
 CONTENT_RECALL = 0.8
@@ -65,7 +65,7 @@ class Support:
     reason: str
 
 
-def _terms(text: str) -> list[str]:
+def normalised_terms(text: str) -> list[str]:
     """Content terms with hyphenated words split ("17-year-old" -> #17, year, old) and all number words as figures."""
     terms = []
     # An age counts as its number ("4-year-old" -> 4); the ages themselves are checked apart.
@@ -101,7 +101,7 @@ def supported(sentence: str, cited: Sequence[str], *, name_recall: float = NAME_
     if not cited or not any(c.strip() for c in cited):
         return Support(0.0, False, "cites no sentence")
     source = " ".join(cited)
-    own, theirs = _terms(sentence), _terms(source)
+    own, theirs = normalised_terms(sentence), normalised_terms(source)
     missing_figures = sorted(_figures(own) - _figures(theirs))
     if missing_figures:
         return Support(0.0, False, f"number {missing_figures[0][1:]} not in cited sentences")
@@ -112,7 +112,7 @@ def supported(sentence: str, cited: Sequence[str], *, name_recall: float = NAME_
         return Support(0.0, False, "negation not in cited sentences")
     known = {_key(t) for t in theirs}
     own_names = sorted(n for n in names(_HYPHENS.sub(" ", sentence)) if n not in STOP_WORDS)
-    found_names = [n for n in own_names if any(_key(t) in known for t in _terms(n))]
+    found_names = [n for n in own_names if any(_key(t) in known for t in normalised_terms(n))]
     name_share = len(found_names) / len(own_names) if own_names else 1.0
     words = [t for t in own if not t.startswith("#") and t not in _ATTRIBUTION]
     content_share = sum(_key(t) in known for t in words) / len(words) if words else 1.0

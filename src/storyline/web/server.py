@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from storyline import __version__, api
 from storyline.api.schemas import ErrorResponse, Health
 from storyline.app import Storyline
 from storyline.errors import StoreError
+from storyline.web.feeds import router as feeds_router
 from storyline.web.headers import SecurityHeaders
+from storyline.web.offline import router as offline_router
 from storyline.web.pages import router as pages_router
 from storyline.web.render import render
 from storyline.web.search import router as search_router
@@ -26,6 +29,8 @@ from storyline.web.search import router as search_router
 log = structlog.get_logger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
+# Not in every system's MIME table; with nosniff, a manifest must say what it is.
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 _REASONS = {
     404: ("Page not found", "There is nothing at this address."),
@@ -96,6 +101,8 @@ def create_asgi(app: Storyline) -> FastAPI:
     asgi.include_router(api.router)
     asgi.include_router(pages_router)
     asgi.include_router(search_router)
+    asgi.include_router(feeds_router)
+    asgi.include_router(offline_router)
 
     @asgi.get(
         "/healthz", response_model=Health, tags=["api"], summary="Liveness and store check",
