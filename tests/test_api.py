@@ -277,6 +277,7 @@ async def test_openapi_lists_the_api_and_only_the_api(sample_client: httpx.Async
     assert set(schema["paths"]) == {
         "/api/articles", "/api/articles/{article_id}", "/api/articles/{article_id}/revisions", "/api/stats",
         "/api/sources", "/api/stories", "/api/stories/{story_id}", "/healthz",
+        "/api/search",
         "/api/entities/{entity_id}",
         "/api/stories/{story_id}/ask", "/api/articles/{article_id}/ask",
     }
@@ -290,6 +291,8 @@ async def test_openapi_lists_the_api_and_only_the_api(sample_client: httpx.Async
     # The documented error shapes are the ones the API sends, not FastAPI's defaults.
     assert error_schema("/api/articles/{article_id}", "404") == error_ref
     assert error_schema("/api/articles/{article_id}", "422") == error_ref
+    assert error_schema("/api/search", "422") == error_ref
+    assert error_schema("/api/search", "503") == error_ref
     assert error_schema("/api/articles", "422") == error_ref
     assert error_schema("/api/stories/{story_id}", "404") == error_ref
     assert error_schema("/api/entities/{entity_id}", "404") == error_ref

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from storyline.errors import SchemaError, StoreError, StoreUnavailableError
 from storyline.store import migrate, open_store
 from storyline.store.engine import create_engines
-from storyline.store.schema import metadata
+from storyline.store.schema import include_name, metadata
 from tests.test_store_contract import make_article
 
 
@@ -20,7 +20,7 @@ def _schema_diff(url: str) -> list[object]:
     engines = create_engines(url)
     try:
         with engines.write() as conn:
-            return compare_metadata(MigrationContext.configure(conn), metadata)
+            return compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), metadata)
     finally:
         engines.dispose()
 

@@ -22,6 +22,7 @@ from storyline import __version__, metrics, summarize
 from storyline.cluster import ClusterScores, cluster_scores
 from storyline.config import Settings
 from storyline.dedupe import SyndicationGroup
+from storyline.embed import Embedder, embedder_from_settings
 from storyline.errors import ConfigError, InputError, RecordError, StoreUnavailableError, StorylineError
 from storyline.fetch import Fetcher, FetchPolicy, HostLimiter, RobotsCache, make_user_agent
 from storyline.ingest import batch, subscriptions
@@ -50,8 +51,10 @@ from storyline.reading import (
     story_view,
     syndication_of,
 )
+from storyline.reading import search as _search
 from storyline.reading.ask import StoryAnswer, ask_article, ask_story
 from storyline.reading.llm_summaries import LLMSummaries
+from storyline.reading.search import SearchGroup, SearchHit, SearchRequest, SearchResults
 from storyline.store import Store, open_store
 from storyline.store.queue import JobQueue, QueueCounts, QueuedJob
 from storyline.summarize.ask import MAX_QUESTION, clean_question
@@ -79,6 +82,10 @@ __all__ = [
     "QueuedJob",
     "Record",
     "RefreshResult",
+    "SearchGroup",
+    "SearchHit",
+    "SearchRequest",
+    "SearchResults",
     "StoryAnswer",
     "StoryCard",
     "StoryRun",
@@ -123,6 +130,7 @@ class Storyline:
         self._endpoint = Endpoint.from_settings(settings)  # None: no LLM, extractive only
         self._llm_summaries = LLMSummaries(store, self._endpoint, self._summaries) if self._endpoint else None
         self._lock = threading.RLock()  # properties that build on each other take it in turn
+        self._search_embedder: Embedder | None = None
 
     @property
     def stories(self) -> StoryStage | None:
@@ -383,6 +391,26 @@ class Storyline:
     def syndication(self, article_id: int) -> SyndicationGroup | None:
         """The group of copies an article belongs to: original, agency, carrying outlets."""
         return syndication_of(self.store, article_id)
+
+    # -- search -----------------------------------------------------------------------
+
+    def search_request(self, q: str | None = None, **filters: str | None) -> SearchRequest:
+        """Check a reader's search (``reading.search.parse_request``); InputError names a bad parameter."""
+        return _search.parse_request(q, **filters)
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        """One page of results, grouped by story; InputError for an entity that does not exist."""
+        return _search.search(self.store, request, embedder=self._query_embedder)
+
+    def _query_embedder(self) -> Embedder | None:
+        """The stories stage's embedder for queries, made on first use, with its own in-process cache
+        (queries are not worth keeping in the store's); None when stories are off (nothing is embedded)."""
+        if not self.settings.stories:
+            return None
+        with self._lock:
+            if self._search_embedder is None:
+                self._search_embedder = embedder_from_settings(self.settings)
+            return self._search_embedder
 
     # -- asking -------------------------------------------------------------------------
 

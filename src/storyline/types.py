@@ -28,6 +28,9 @@ __all__ = [
     "Quote",
     "RawItem",
     "RawPage",
+    "SearchFilters",
+    "SearchMatch",
+    "SearchTerms",
     "Source",
     "SourceHealth",
     "SourceKind",
@@ -507,3 +510,36 @@ class ImportReport:
     def seen(self) -> int:
         """Items that reached the store, changed or not."""
         return self.inserted + self.updated + self.unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerms:
+    """What a search looks for, parsed from the reader's words (``reading.search``).
+
+    ``groups`` must all match (AND); a group matches when any of its phrases does (OR). A
+    phrase is words as typed, matched as adjacent words; ``excluded`` phrases must not appear.
+    The store quotes every phrase: nothing here is passed on as query syntax.
+    """
+
+    groups: tuple[tuple[str, ...], ...]
+    excluded: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """What a search is restricted to; None: any. ``since``/``until`` bound the shown time (UTC)."""
+
+    outlet: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    entity_id: int | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchMatch:
+    """An article a search found: its text-search score (higher is better) and its story, if any."""
+
+    article_id: int
+    score: float
+    story_id: int | None

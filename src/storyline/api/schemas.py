@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
@@ -9,7 +10,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from storyline.app import EntityView, StoryAnswer, StoryCard, StoryView
+from storyline.app import EntityView, SearchGroup, SearchHit, SearchResults, StoryAnswer, StoryCard, StoryView
 from storyline.types import (
     ArticleRevision,
     Citation,
@@ -374,6 +375,73 @@ class SourceOut(BaseModel):
             last_error=h.last_error, consecutive_failures=h.consecutive_failures, paused=h.paused,
             items_per_day=h.items_per_day, latency_ms=h.latency_ms, next_fetch_at=h.next_fetch_at,
         )
+
+
+# -- search ---------------------------------------------------------------------------------
+
+
+def marked_html(pieces: Sequence[tuple[str, bool]]) -> str:
+    """Text pieces as escaped HTML, matched ones in <mark>: the only markup a result ever carries."""
+    return "".join(f"<mark>{html.escape(text)}</mark>" if matched else html.escape(text) for text, matched in pieces)
+
+
+def plain(pieces: Sequence[tuple[str, bool]]) -> str:
+    return " ".join("".join(text for text, _ in pieces).split())
+
+
+class SearchHitOut(BaseModel):
+    """A matching article: its summary, and its title and best passage with the matched words marked."""
+
+    article: ArticleSummary
+    title_html: str = Field(description="The title as HTML: escaped text, matched words in <mark>.")
+    snippet: str = Field(description="The best passage, plain text.")
+    snippet_html: str = Field(description="The passage as HTML: escaped text, matched words in <mark>.")
+    score: float = Field(description="Words and meaning together; compare within one answer only.")
+    similarity: float | None = Field(description="Cosine of the query's and the article's embeddings, if stored.")
+
+    @classmethod
+    def of(cls, hit: SearchHit) -> SearchHitOut:
+        return cls(article=ArticleSummary.of(hit.article), title_html=marked_html(hit.title),
+                   snippet=plain(hit.passage), snippet_html=marked_html(hit.passage), score=round(hit.score, 6),
+                   similarity=None if hit.similarity is None else round(hit.similarity, 6))
+
+
+class SearchGroupOut(BaseModel):
+    """A story's best matching articles, or one article that is in no story (``story_id`` null)."""
+
+    story_id: int | None
+    title: str = Field(description="The story's headline (its first report's), else the article's title.")
+    url: str | None = Field(description="The story's page, when the hits belong to a story.")
+    articles: int = Field(description="Articles in the story.")
+    outlets: int
+    hits: list[SearchHitOut]
+    more: int = Field(description="Further matching articles of this story not listed.")
+
+    @classmethod
+    def of(cls, group: SearchGroup) -> SearchGroupOut:
+        return cls(story_id=group.story_id, title=group.title,
+                   url=f"/stories/{group.story_id}" if group.story_id is not None else None,
+                   articles=group.articles, outlets=group.outlets, hits=[SearchHitOut.of(h) for h in group.hits],
+                   more=group.more)
+
+
+class SearchPage(BaseModel):
+    """One page of search results, grouped by story, best first."""
+
+    query: str = Field(description="The words searched (cleaned, at most 300 characters).")
+    page: int
+    matches: int = Field(description="Matching articles found (at most 500; see capped).")
+    capped: bool = Field(description="More articles matched than the 500 best that were ranked.")
+    reranked: bool = Field(description="Whether stored embeddings re-ranked the best matches by meaning.")
+    notices: list[str] = Field(description="What was changed in the query (cut, words left out).")
+    groups: list[SearchGroupOut]
+    next: str | None = Field(description="URL of the next page, or null on the last one.")
+
+    @classmethod
+    def of(cls, results: SearchResults, next_url: str | None) -> SearchPage:
+        return cls(query=results.request.query, page=results.request.page, matches=results.matches,
+                   capped=results.capped, reranked=results.reranked, notices=list(results.notices),
+                   groups=[SearchGroupOut.of(g) for g in results.groups], next=next_url)
 
 
 class AnswerOut(BaseModel):

@@ -37,6 +37,9 @@ from storyline.types import (
     Lease,
     Quote,
     RawPage,
+    SearchFilters,
+    SearchMatch,
+    SearchTerms,
     Source,
     SourceKind,
     StoredArticle,
@@ -356,8 +359,28 @@ class SummaryStore(Protocol):
         ...
 
 
+class SearchStore(Protocol):
+    """Full-text search over articles' titles and texts, kept in step with every article write."""
+
+    def search_matches(self, terms: SearchTerms, filters: SearchFilters, *, limit: int,
+                       window: int = 2_000) -> list[SearchMatch]:
+        """The best ``limit`` articles matching ``terms`` within ``filters``, best first, with their stories.
+
+        Only the newest ``window`` matches (by id) are scored: older ones are reached by a date filter.
+
+        A group of copies is found once, by its first article, unless ``filters`` names an outlet.
+        The score is the backend's own (bm25 on SQLite, ts_rank_cd on PostgreSQL): compare
+        scores within one answer only.
+        """
+        ...
+
+    def article_leads(self, article_ids: Sequence[int], *, chars: int) -> dict[int, tuple[str, str]]:
+        """Title and the first ``chars`` characters of the text of each of ``article_ids`` that exists."""
+        ...
+
+
 class Store(ArticleStore, PageStore, SourceStore, CopyStore, StoryStore, EmbeddingStore, CheckpointStore,
-            EntityStore, SummaryStore, Protocol):
+            EntityStore, SummaryStore, SearchStore, Protocol):
     """The whole store: what ``open_store`` returns. Consumers ask for the narrow part they use."""
 
     def dialect(self) -> str:

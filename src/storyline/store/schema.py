@@ -297,3 +297,13 @@ story_summaries = sa.Table(
     sa.Column("timeline", sa.Text, nullable=False),
     sa.Column("made_at", UTCDateTime, nullable=False),
 )
+
+# The full-text index (migration 0010): an FTS5 table and its shadow tables on SQLite, a
+# tsvector table on PostgreSQL. Not declarable here; ``include_name`` keeps schema
+# comparisons (Alembic's, the tests') off them.
+SEARCH_TABLES = "article_search"
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """For Alembic's ``include_name``: everything but the full-text index's tables."""
+    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLES))

@@ -21,6 +21,7 @@ from storyline.store.rows import article_values, stored_article
 from storyline.store.schema import article_revisions, articles, duplicates, raw_pages, sources
 from storyline.store.sql_duplicates import DuplicateQueries
 from storyline.store.sql_entities import EntityQueries
+from storyline.store.sql_search import SearchQueries
 from storyline.store.sql_sources import SourceQueries, record_items
 from storyline.store.sql_stories import StoryQueries
 from storyline.store.sql_summaries import SummaryQueries
@@ -52,7 +53,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SQLStore(SourceQueries, DuplicateQueries, StoryQueries, EntityQueries, SummaryQueries):
+class SQLStore(SourceQueries, DuplicateQueries, StoryQueries, EntityQueries, SummaryQueries, SearchQueries):
     """Store over SQLAlchemy Core; see :mod:`storyline.store.protocol` for the guarantees."""
 
     def __init__(self, engines: Engines, url: str) -> None:

@@ -24,6 +24,7 @@ from storyline.web.headers import SecurityHeaders
 from storyline.web.offline import router as offline_router
 from storyline.web.pages import router as pages_router
 from storyline.web.render import render
+from storyline.web.search import router as search_router
 
 log = structlog.get_logger(__name__)
 
@@ -99,6 +100,7 @@ def create_asgi(app: Storyline) -> FastAPI:
     asgi.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     asgi.include_router(api.router)
     asgi.include_router(pages_router)
+    asgi.include_router(search_router)
     asgi.include_router(feeds_router)
     asgi.include_router(offline_router)
 
