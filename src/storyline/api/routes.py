@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -26,7 +27,7 @@ from storyline.api.schemas import (
     StorySummary,
     utc_now,
 )
-from storyline.app import MAX_QUESTION, MovedStory, Storyline
+from storyline.app import MAX_QUESTION, MovedStory, StoryAnswer, Storyline
 from storyline.errors import InputError
 
 # Every error has the ErrorResponse shape (see storyline.web.server); declaring 422 here
@@ -159,23 +160,22 @@ _ASK_RESPONSES: Responses = {422: {"model": ErrorResponse, "description": "The q
             responses={**_ASK_RESPONSES, 404: {"model": ErrorResponse, "description": "There is no such story."}})
 def ask_story(request: Request, story_id: RecordId, q: Question) -> AnswerOut:
     """The sentences of the story's reports that answer ``q``, each cited; ``known`` false: "I don't know"."""
-    try:
-        asked = storyline_of(request).ask(story_id, q)
-    except InputError as exc:
-        raise HTTPException(status_code=422, detail=f"{exc.message[:1].upper()}{exc.message[1:]}.") from None
-    if asked is None:
-        raise HTTPException(status_code=404, detail=f"No story with id {story_id}.")
-    return AnswerOut.of(asked)
+    return _answer(lambda: storyline_of(request).ask(story_id, q), f"No story with id {story_id}.")
 
 
 @router.get("/articles/{article_id}/ask", response_model=AnswerOut, summary="Ask an article's story a question",
             responses={**_ASK_RESPONSES, **_NOT_FOUND})
 def ask_article(request: Request, article_id: RecordId, q: Question) -> AnswerOut:
     """``q`` asked of the story the article is in (of the article alone when it has no story)."""
+    return _answer(lambda: storyline_of(request).ask_article(article_id, q), f"No article with id {article_id}.")
+
+
+def _answer(ask: Callable[[], StoryAnswer | None], missing: str) -> AnswerOut:
+    """The answer ``ask`` gives; a question it refuses is a 422, nothing to ask a 404 saying ``missing``."""
     try:
-        asked = storyline_of(request).ask_article(article_id, q)
+        asked = ask()
     except InputError as exc:
         raise HTTPException(status_code=422, detail=f"{exc.message[:1].upper()}{exc.message[1:]}.") from None
     if asked is None:
-        raise HTTPException(status_code=404, detail=f"No article with id {article_id}.")
+        raise HTTPException(status_code=404, detail=missing)
     return AnswerOut.of(asked)
