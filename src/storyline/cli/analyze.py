@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from storyline.api.schemas import CitedSentence
 from storyline.app import analyze_paths
 from storyline.cli.common import cli, err, out
 from storyline.errors import StorylineError
@@ -25,6 +24,9 @@ def analysis_json(origin: str, record_id: str | None, article: Article,
 
     Citations name the article by its record id, or by the input it came from.
     """
+    # Imported here, not at the top: the API's schemas bring FastAPI, ~0.7 s of every command's start.
+    from storyline.api.schemas import CitedSentence
+
     head: dict[str, Any] = {"id": record_id} if record_id is not None else {"input": origin}
     return {
         **head,

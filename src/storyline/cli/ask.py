@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from storyline.api.schemas import AnswerOut
 from storyline.app import make_app
 from storyline.cli.common import cli, escape, handled, json_text, out, settings_of
 from storyline.errors import StorylineError
@@ -21,6 +20,9 @@ def ask_command(
     as_json: Annotated[bool, typer.Option("--json", help="The answer as the API gives it.")] = False,
 ) -> None:
     """Ask a stored story a question: the sentences of its reports that answer it, each cited, or "I don't know"."""
+    # Imported here, not at the top: the API's schemas bring FastAPI, ~0.7 s of every command's start.
+    from storyline.api.schemas import AnswerOut
+
     with handled():
         app = make_app(settings_of(ctx))
         try:

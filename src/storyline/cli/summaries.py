@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 
-from storyline.api.schemas import CitedSentence, StoryDetail
 from storyline.app import MovedStory, Record, make_app, summarize_records
 from storyline.cli.common import cli, err, escape, handled, json_text, out, settings_of
 from storyline.cli.stories import records_of
@@ -18,6 +17,9 @@ from storyline.errors import StorylineError
 
 
 def _cited(sentence: Any) -> dict[str, Any]:
+    # Imported here, not at the top: the API's schemas bring FastAPI, ~0.7 s of every command's start.
+    from storyline.api.schemas import CitedSentence
+
     return CitedSentence.of(sentence).model_dump(mode="json")
 
 
@@ -76,6 +78,8 @@ def story_command(
             if found is None:
                 raise StorylineError(f"story {story_id}", "there is no such story",
                                      hint="`storyline articles` lists articles with their stories.")
+            from storyline.api.schemas import StoryDetail  # late, as in _cited
+
             detail = StoryDetail.of(found)
         finally:
             app.close()

@@ -25,12 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import procrastinate
-import psycopg
-import psycopg_pool
 import structlog
-from procrastinate import exceptions as queue_errors
-from procrastinate.schema import SchemaManager
 
 from storyline.errors import StoreError, StoreUnavailableError
 from storyline.store.engine import display_url
@@ -84,6 +79,10 @@ class JobQueue:
     """
 
     def __init__(self, database_url: str, *, attempts: int = 5, asynchronous: bool = False) -> None:
+        # procrastinate and psycopg are imported only here and below, where a queue is used:
+        # a SQLite install never needs them, and they cost every command ~0.2 s of start.
+        import procrastinate
+
         self._url = libpq_url(database_url)
         self._shown = display_url(database_url)
         # Both check a pooled connection before lending it: after a database restart the
@@ -101,6 +100,9 @@ class JobQueue:
 
     def ensure_schema(self) -> bool:
         """Create the queue's tables when the database has none; whether it created them."""
+        import psycopg
+        from procrastinate.schema import SchemaManager
+
         try:
             with psycopg.connect(self._url, connect_timeout=10) as conn:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
@@ -130,6 +132,10 @@ class JobQueue:
 
     @contextlib.contextmanager
     def _errors(self, doing: str):  # type: ignore[no-untyped-def]
+        import psycopg
+        import psycopg_pool
+        from procrastinate import exceptions as queue_errors
+
         try:
             yield
         except (queue_errors.ConnectorException, psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
@@ -140,6 +146,8 @@ class JobQueue:
 
     def enqueue(self, source_ids: Sequence[int], *, now: datetime | None = None) -> int:
         """Put a refresh of each source on the queue (a source already waiting is not added twice); how many."""
+        from procrastinate import exceptions as queue_errors
+
         self._open()
         at = (now or datetime.now(UTC)).isoformat()
         added = 0
@@ -236,6 +244,8 @@ class JobQueue:
 
     async def _requeue_stalled(self) -> None:
         """Every few seconds: jobs whose worker stopped sending heartbeats go back to the queue."""
+        from procrastinate import exceptions as queue_errors
+
         manager = self.app.job_manager
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-import scipy.sparse as sp
 
 from storyline.summarize.terms import ArticleTerms
 
@@ -38,6 +37,8 @@ class StoryMatrix:
     """The stacked, weighted sentence rows of a story's reports, with what the ranking asks of each sentence."""
 
     def __init__(self, reports: Sequence[Report]) -> None:
+        import scipy.sparse as sp  # late: scipy is ~0.2 s of start for commands that never summarise
+
         self.reports = list(reports)
         terms = [r.terms for r in self.reports]
         width = max((t.rows.shape[1] for t in terms), default=1)
@@ -71,6 +72,7 @@ class StoryMatrix:
 
     def _groups(self) -> np.ndarray:
         """Each report's group number: its given group, or its own, joined with reports that share most sentences."""
+        import scipy.sparse as sp  # late: scipy is ~0.2 s of start for commands that never summarise
         given: dict[object, int] = {}
         group = np.arange(len(self.reports))
         for i, report in enumerate(self.reports):
@@ -100,6 +102,7 @@ class StoryMatrix:
         return self._centroid
 
     def _centre(self) -> np.ndarray:
+        import scipy.sparse as sp  # late: scipy is ~0.2 s of start for commands that never summarise
         if len(self) == 0:
             return np.zeros(self.rows.shape[1])
         _, dense_group = np.unique(self.sentence_group, return_inverse=True)

@@ -14,11 +14,14 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from storyline.summarize.sentences import Sentence, quoted_share, split_sentences, usable
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["ArticleTerms", "Vocabulary", "analyse", "content_terms", "figures", "names"]
 
@@ -118,6 +121,7 @@ class ArticleTerms:
 
 def analyse(text: str, vocabulary: Vocabulary) -> ArticleTerms:
     """``text`` split into sentences and counted by term."""
+    import scipy.sparse as sp  # late: scipy is ~0.2 s of start for commands that never summarise
     sentences = split_sentences(text)
     indptr = [0]
     indices: list[int] = []
