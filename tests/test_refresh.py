@@ -801,8 +801,11 @@ def test_parsing_in_worker_processes_works_end_to_end(make_storyline: Callable[.
     assert fetch_one(app, source).report.inserted == 1
 
 
-@pytest.mark.timeout(900)  # a hang guard: closing the app embeds and assigns all 10,000 (minutes when busy)
-def test_a_feed_of_ten_thousand_items(app: Storyline, site: Site) -> None:
+@pytest.mark.timeout(300)  # a hang guard: 10,000 items are fetched, parsed and stored in one go
+def test_a_feed_of_ten_thousand_items(make_storyline: Callable[..., Storyline], site: Site) -> None:
+    # Stories off: this is about fetching, parsing and storing one huge feed. Embedding and
+    # clustering 10,000 articles on close took 95 s of the suite and is bench/ingest.py's job.
+    app = make_storyline(stories="false")
     count = 10_000
     now = datetime.now(UTC)
     items = [
