@@ -257,7 +257,19 @@ def test_twenty_megabyte_html_finishes_with_an_article_or_a_failure(app: Storyli
         assert "harbour" in article.text
 
 
-def test_load_sample_twice_then_remove_only_the_sample(app: Storyline, tmp_path: Path) -> None:
+def test_load_sample_twice_then_remove_only_the_sample(tmp_path: Path) -> None:
+    from storyline.app import make_app
+    from storyline.config import load_settings
+
+    # Stories off: the subject is the sample's bookkeeping (test_cli's sample test runs every stage).
+    app = make_app(load_settings({"home": str(tmp_path / "home"), "stories": "false"}, environ={}))
+    try:
+        _load_twice_then_remove(app, tmp_path)
+    finally:
+        app.close()
+
+
+def _load_twice_then_remove(app: Storyline, tmp_path: Path) -> None:
     mine = tmp_path / "mine.txt"
     mine.write_text("My own article\nWritten by me, imported by hand.\n", encoding="utf-8")
     assert app.import_paths([mine]).inserted == 1
