@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -61,15 +62,15 @@ class Outbound:
     blocked: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def live_server(sample_app: Storyline) -> Iterator[LiveServer]:
-    """The sample app served by uvicorn on 127.0.0.1 and a free port."""
+@contextmanager
+def serving(app: Storyline) -> Iterator[LiveServer]:
+    """``app`` served by uvicorn on 127.0.0.1 and a free port, in a background thread."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOOPBACK, 0))  # the kernel picks a free port; binding first leaves no race
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_asgi(sample_app), host=LOOPBACK, port=port, log_level="warning", lifespan="off",
+        create_asgi(app), host=LOOPBACK, port=port, log_level="warning", lifespan="off",
         ws="none", access_log=False,
     )
     server = uvicorn.Server(config)
@@ -87,6 +88,13 @@ def live_server(sample_app: Storyline) -> Iterator[LiveServer]:
     thread.join(timeout=SERVER_START_SECONDS)
     sock.close()
     assert not thread.is_alive(), "uvicorn did not stop"
+
+
+@pytest.fixture(scope="module")
+def live_server(sample_app: Storyline) -> Iterator[LiveServer]:
+    """The sample app served by uvicorn on 127.0.0.1 and a free port."""
+    with serving(sample_app) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

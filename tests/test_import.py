@@ -261,7 +261,7 @@ def test_load_sample_twice_then_remove_only_the_sample(tmp_path: Path) -> None:
     from storyline.app import make_app
     from storyline.config import load_settings
 
-    # Stories off: the subject is the sample's bookkeeping (test_cli's sample test runs every stage).
+    # Stories off: the subject is the sample's bookkeeping (conftest's sample_app loads it with every stage).
     app = make_app(load_settings({"home": str(tmp_path / "home"), "stories": "false"}, environ={}))
     try:
         _load_twice_then_remove(app, tmp_path)

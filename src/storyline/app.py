@@ -347,6 +347,10 @@ class Storyline:
         """For the group roots among ``article_ids``: how many other outlets carried each."""
         return self.store.copy_counts(article_ids)
 
+    def new_stories(self, after: int) -> tuple[int, int]:
+        """Stories made since story ``after`` (merged ones not counted), and the newest story's id."""
+        return self.store.stories_after(after)
+
     def top_stories(self, page: int = 1) -> tuple[list[StoryCard], bool]:
         """One page (from 1) of stories, best first (``storyline.reading.ranking``), and whether more follow."""
         return home_stories(self.store, page=page, page_size=self.settings.page_size)

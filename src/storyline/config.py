@@ -132,6 +132,11 @@ SETTINGS: tuple[Setting, ...] = (
             _parse_base_url),
     Setting("log_level", "info", "One of debug, info, warning, error.", _parse_log_level),
     Setting("page_size", "30", "Articles per page in the web app and API lists.", _parse_positive_int),
+    Setting("images", "true", "Show publishers' pictures on story cards. They load from the publisher's site, "
+            "which then sees the reader's address (never the page they read); false keeps every request on this "
+            "server.", _parse_bool),
+    Setting("live_updates_seconds", "60", "How often an open home page asks for new stories and offers them "
+            "without a reload (the page's script; 0 turns it off).", _parse_seconds),
     Setting(
         "load_sample",
         "true",
@@ -241,6 +246,8 @@ class Settings:
     base_url: str
     log_level: str
     page_size: int
+    images: bool
+    live_updates_seconds: float
     load_sample: bool
     sample_dir: str
     load_starter_feeds: bool

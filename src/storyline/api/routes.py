@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from storyline import __version__
 from storyline.api.schemas import (
     FETCHED_KINDS,
+    MAX_ID,
     AnswerOut,
     ArticleDetail,
     ArticlePage,
@@ -18,6 +19,7 @@ from storyline.api.schemas import (
     EntityDetail,
     ErrorResponse,
     Health,
+    NewStories,
     RecordId,
     RevisionOut,
     SourceOut,
@@ -91,6 +93,16 @@ def list_stories(request: Request, page: PageNumber = 1) -> StoryPage:
     next_url = next_page(request, page + 1) if has_next else None
     return StoryPage(page=page, page_size=app.settings.page_size, stories=[StorySummary.of(c) for c in cards],
                      next=next_url)
+
+
+# Declared before /stories/{story_id}, which would otherwise take "new" for an id.
+@router.get("/stories/new", response_model=NewStories, summary="How many stories are new since one", responses=_INVALID)
+def new_stories(request: Request,
+                after: Annotated[int, Query(ge=0, le=MAX_ID, description="A story id: count the stories made after it.")
+                                 ] = 0) -> NewStories:
+    """Stories made after story ``after`` (ids only grow), and the newest id. Cheap: made for polling."""
+    count, newest = storyline_of(request).new_stories(after)
+    return NewStories(after=after, count=count, newest=newest)
 
 
 @router.get(

@@ -110,6 +110,14 @@ class StoryPage(BaseModel):
     next: str | None = Field(description="URL of the next page, or null on the last one.")
 
 
+class NewStories(BaseModel):
+    """What is new since a page was shown: the home page polls this to offer its new stories."""
+
+    after: int = Field(description="The story id asked about (the newest the reader has seen).")
+    count: int = Field(description="Stories made since then (stories merged into others not counted).")
+    newest: int = Field(description="The newest story's id, to ask about next time (0: no stories).")
+
+
 class ReportOut(BaseModel):
     """One report of a story, with the outlets that carried a copy of it."""
 

@@ -60,6 +60,18 @@ class StoryCard:
     def story_id(self) -> int:
         return self.stats.story_id
 
+    @property
+    def image(self) -> str | None:
+        """A picture for the card: the lead report's, else another report's; https only (no mixed content)."""
+        for article in (self.lead, *self.others):
+            if article.image and article.image.startswith("https://") and len(article.image) <= MAX_IMAGE_URL:
+                return article.image
+        return None
+
+
+# Longer image addresses are not shown (data smuggled in a URL, or a page's mistake).
+MAX_IMAGE_URL = 2_000
+
 
 @dataclass(frozen=True, slots=True)
 class StoryView:

@@ -217,6 +217,13 @@ class StoryStore(Protocol):
         """The story ``story_id`` is now (following merges); None when there is no such story."""
         ...
 
+    def stories_after(self, after: int) -> tuple[int, int]:
+        """How many stories (not merged away) have an id above ``after``, and the newest story's id (0: none).
+
+        Story ids only grow, so a page that remembers the newest id it showed learns here what is new.
+        """
+        ...
+
     def story_articles(self, story_id: int) -> list[StoredArticle]:
         """A story's articles, oldest first."""
         ...

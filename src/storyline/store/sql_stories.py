@@ -100,6 +100,13 @@ class StoryQueries:
             story_articles.c.article_id.in_(list(article_ids)))
         return {int(a): int(s) for a, s in self._read("reading stories", lambda c: c.execute(query).all())}
 
+    def stories_after(self: _StoreInternals, after: int) -> tuple[int, int]:
+        live = stories.c.merged_into.is_(None)
+        query = sa.select(sa.func.count().filter(stories.c.id > after), sa.func.coalesce(sa.func.max(stories.c.id), 0)
+                          ).where(live)
+        count, newest = self._read("reading stories", lambda c: c.execute(query).one())
+        return int(count), int(newest)
+
     def resolve_story(self: _StoreInternals, story_id: int) -> int | None:
         def follow(conn: Connection) -> int | None:
             current = story_id

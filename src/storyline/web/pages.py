@@ -39,7 +39,14 @@ def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) ->
         "show_sample_credit": any(c.lead.is_sample for c in cards),
         "feed_path": "/feed",
         "feed_title": "Top stories",
+        # The first page offers stories made after it was shown (static/app.js asks /api/stories/new).
+        "live": _live(app) if page == 1 else None,
     })
+
+
+def _live(app: Storyline) -> dict[str, object] | None:
+    seconds = app.settings.live_updates_seconds
+    return {"newest": app.new_stories(0)[1], "seconds": seconds} if seconds > 0 else None
 
 
 # A question asked on a story or article page (``?q=``): the form is a GET, so answers have addresses.

@@ -85,22 +85,28 @@ templates.env.filters["reading_minutes"] = reading_minutes
 
 # The pages load only our own stylesheet, icon, manifest and one script file of ours (it
 # registers the offline worker): no inline script, nothing from elsewhere, so markup slipped
-# into an article could not run or load anything.
+# into an article could not run or load anything. The one exception, with the ``images``
+# setting: story cards' pictures from https addresses (article text is never markup).
+_PAGE_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:{images}; script-src 'self'; "
+    "worker-src 'self'; manifest-src 'self'; connect-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-        "worker-src 'self'; manifest-src 'self'; connect-src 'self'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    ),
+    "Content-Security-Policy": _PAGE_POLICY.format(images=""),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+# With the ``images`` setting on, story cards may show publishers' pictures (https only).
+PAGE_HEADERS_WITH_IMAGES = {**PAGE_HEADERS, "Content-Security-Policy": _PAGE_POLICY.format(images=" https:")}
 
 
 def render(
     request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
     """Render template ``name``; user text is escaped by Jinja's autoescape."""
+    images = request.app.state.storyline.settings.images
     return templates.TemplateResponse(
-        request, name, context, status_code=status_code, headers=PAGE_HEADERS
+        request, name, {**context, "images": images}, status_code=status_code,
+        headers=PAGE_HEADERS_WITH_IMAGES if images else PAGE_HEADERS,
     )
