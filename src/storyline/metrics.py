@@ -16,6 +16,8 @@ __all__ = [
     "FETCHES",
     "FETCH_ERRORS",
     "QUEUE_JOBS",
+    "QUEUE_JOB_SECONDS",
+    "QUEUE_WAIT_SECONDS",
     "exposition",
     "serve",
 ]
@@ -31,6 +33,11 @@ ASSIGNMENT_SECONDS = Histogram(
     "storyline_story_assignment_seconds", "Time from an article being stored to its story being written.",
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600),
 )
+_QUEUE_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 14400)
+QUEUE_WAIT_SECONDS = Histogram("storyline_queue_wait_seconds", "Time a refresh job waited on the queue for a worker.",
+                               buckets=_QUEUE_BUCKETS)
+QUEUE_JOB_SECONDS = Histogram("storyline_queue_job_seconds", "Time a worker took to do a refresh job.",
+                              buckets=_QUEUE_BUCKETS)
 QUEUE_JOBS = Gauge("storyline_queue_jobs", "Refresh jobs on the queue by state (read from the database).", ["state"])
 
 

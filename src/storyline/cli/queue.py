@@ -27,8 +27,10 @@ def worker_command(
 ) -> None:
     """Do queued source refreshes (fetch, extract, store, copies, stories) until stopped; start any number."""
     settings = settings_of(ctx)
-    configure_logging(settings.log_level)
     with open_app(ctx) as app, handled():
+        # After open_app, which quiets logging to warnings as for a one-off command: a worker
+        # is a service, and its log (one line per job, with its wait and time) is how it is watched.
+        configure_logging(settings.log_level)
         if metrics_port is not None:
             app.serve_metrics(settings.host, metrics_port)
         err.print(f"Storyline worker {socket.gethostname()}:{os.getpid()} takes refreshes from the queue.",

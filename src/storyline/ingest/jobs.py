@@ -10,11 +10,13 @@ no path of its own through the stages.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from storyline import metrics
 from storyline.errors import StorylineError
 from storyline.ingest.refresh import Refresher
 from storyline.store import SourceStore
@@ -59,13 +61,21 @@ def refresh_job(store: SourceStore, refresher: Refresher) -> Callable[[int, date
         if enqueued_at is not None and fetched is not None and fetched >= enqueued_at:
             log.info("queued_refresh_skipped", source=source.url, reason="fetched since it was queued")
             return
+        waited = (datetime.now(UTC) - enqueued_at).total_seconds() if enqueued_at is not None else None
+        if waited is not None:
+            metrics.QUEUE_WAIT_SECONDS.observe(max(waited, 0.0))
+        started = time.monotonic()
         try:
-            refresher.refresh(source)
+            result = refresher.refresh(source)
         except Exception as exc:
             # Shown with the job on the failed list (if the store answers; the log has it anyway).
             log.warning("queued_refresh_failed", source=source.url, error=str(exc))
             with contextlib.suppress(StorylineError):
                 store.update_source(source.id, last_error=f"the queued refresh failed: {exc}")
             raise
+        took = time.monotonic() - started
+        metrics.QUEUE_JOB_SECONDS.observe(took)
+        log.info("queued_refresh_done", source=source.url, items=result.items,
+                 waited_s=round(waited, 3) if waited is not None else None, took_s=round(took, 3))
 
     return handle
