@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,14 @@ from tests.pgserver import PgServer, start_server
 REPO = Path(__file__).resolve().parents[1]
 CORPORA = REPO / "data" / "corpora"  # labelled and real-world data, each folder with its SOURCE.md
 _database_numbers = itertools.count(1)
+# Test processes at most (pytest-xdist's -n auto): each starts its own PostgreSQL and loads the
+# sample once, so more than a few cost more memory and set-up than they save.
+MAX_TEST_PROCESSES = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """-n auto: one test process per core, at most MAX_TEST_PROCESSES."""
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_TEST_PROCESSES))
 
 
 @pytest.fixture(scope="session")

@@ -280,6 +280,7 @@ async def test_openapi_lists_the_api_and_only_the_api(sample_client: httpx.Async
         "/api/search",
         "/api/entities/{entity_id}",
         "/api/stories/{story_id}/ask", "/api/articles/{article_id}/ask",
+        "/api/stories/new",
     }
     assert all(set(ops) == {"get"} for ops in schema["paths"].values())
     error_ref = "#/components/schemas/ErrorResponse"
@@ -296,6 +297,7 @@ async def test_openapi_lists_the_api_and_only_the_api(sample_client: httpx.Async
     assert error_schema("/api/articles", "422") == error_ref
     assert error_schema("/api/stories/{story_id}", "404") == error_ref
     assert error_schema("/api/entities/{entity_id}", "404") == error_ref
+    assert error_schema("/api/stories/new", "422") == error_ref
     for path in ("/api/stories/{story_id}/ask", "/api/articles/{article_id}/ask"):
         assert error_schema(path, "404") == error_schema(path, "422") == error_ref
     for path in schema["paths"]:
