@@ -106,6 +106,8 @@ log = structlog.get_logger(__name__)
 
 # A worker whose database went away tries again after this long.
 RECONNECT_SECONDS = 2.0
+# Ranked home pages kept at once (readers rarely go past the first few).
+_HOME_PAGES_KEPT = 20
 
 
 class Storyline:
@@ -131,6 +133,8 @@ class Storyline:
         self._llm_summaries = LLMSummaries(store, self._endpoint, self._summaries) if self._endpoint else None
         self._lock = threading.RLock()  # properties that build on each other take it in turn
         self._search_embedder: Embedder | None = None
+        # Home pages as ranked: page -> (store generation, monotonic time, result); see top_stories.
+        self._home_pages: dict[int, tuple[int, float, tuple[list[StoryCard], bool]]] = {}
 
     @property
     def stories(self) -> StoryStage | None:
@@ -352,8 +356,25 @@ class Storyline:
         return self.store.stories_after(after)
 
     def top_stories(self, page: int = 1) -> tuple[list[StoryCard], bool]:
-        """One page (from 1) of stories, best first (``storyline.reading.ranking``), and whether more follow."""
-        return home_stories(self.store, page=page, page_size=self.settings.page_size)
+        """One page (from 1) of stories, best first (``storyline.reading.ranking``), and whether more follow.
+
+        Ranking reads the coverage of every recent story, so a page is reused until this
+        process writes to the store or ``page_cache_seconds`` pass (others' writes show then).
+        """
+        ttl = self.settings.page_cache_seconds
+        if ttl <= 0:
+            return home_stories(self.store, page=page, page_size=self.settings.page_size)
+        generation, now = self.store.generation, time.monotonic()
+        with self._lock:
+            kept = self._home_pages.get(page)
+        if kept is not None and kept[0] == generation and now - kept[1] < ttl:
+            return kept[2]
+        ranked = home_stories(self.store, page=page, page_size=self.settings.page_size)
+        with self._lock:
+            if len(self._home_pages) >= _HOME_PAGES_KEPT:
+                self._home_pages.clear()
+            self._home_pages[page] = (generation, now, ranked)
+        return ranked
 
     def find_story(self, story_id: int) -> StoryView | MovedStory | None:
         """A story's page; where it moved if it was merged into another (addresses redirect); None: no such story."""

@@ -132,6 +132,9 @@ SETTINGS: tuple[Setting, ...] = (
             _parse_base_url),
     Setting("log_level", "info", "One of debug, info, warning, error.", _parse_log_level),
     Setting("page_size", "30", "Articles per page in the web app and API lists.", _parse_positive_int),
+    Setting("page_cache_seconds", "10", "How long the ranked home page is reused before it is ranked again. "
+            "What this process stores shows at once; what other processes (workers, an import) store shows "
+            "within this time. 0: rank every request.", _parse_seconds),
     Setting("images", "true", "Show publishers' pictures on story cards. They load from the publisher's site, "
             "which then sees the reader's address (never the page they read); false keeps every request on this "
             "server.", _parse_bool),
@@ -246,6 +249,7 @@ class Settings:
     base_url: str
     log_level: str
     page_size: int
+    page_cache_seconds: float
     images: bool
     live_updates_seconds: float
     load_sample: bool

@@ -69,6 +69,9 @@ class Engines:
     reader: Engine
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
     closed: bool = False
+    # Grows with every write transaction this process commits: readers that cache what they
+    # computed from the store (the home page) know their copy is stale when it has moved.
+    generation: int = 0
 
     def _check_open(self) -> None:
         if self.closed:
@@ -82,8 +85,10 @@ class Engines:
     def write(self) -> Iterator[Connection]:
         """A write transaction; on SQLite it holds the one write lock for its duration."""
         self._check_open()
-        with self._write_lock, self.writer.begin() as conn:
-            yield conn
+        with self._write_lock:
+            with self.writer.begin() as conn:
+                yield conn
+            self.generation += 1  # under the lock, after the commit
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

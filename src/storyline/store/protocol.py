@@ -394,6 +394,11 @@ class Store(ArticleStore, PageStore, SourceStore, CopyStore, StoryStore, Embeddi
         """``"sqlite"`` or ``"postgresql"``."""
         ...
 
+    @property
+    def generation(self) -> int:
+        """A number that grows with every write this process commits (not other processes' writes)."""
+        ...
+
     def close(self) -> None:
         """Release connections. The store cannot be used afterwards."""
         ...

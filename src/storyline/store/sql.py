@@ -67,6 +67,10 @@ class SQLStore(SourceQueries, DuplicateQueries, StoryQueries, EntityQueries, Sum
     def dialect(self) -> str:
         return self._engines.dialect
 
+    @property
+    def generation(self) -> int:
+        return self._engines.generation
+
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
         """Wrap database errors where they enter, naming the store and the action."""
