@@ -7,8 +7,13 @@ an import): the first sees its own writes at once and the other's after the cach
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+import storyline.app
 from storyline.app import Storyline, make_app
 from storyline.config import load_settings
 from storyline.normalize import content_hash
@@ -69,5 +74,33 @@ def test_no_cache_ranks_every_request(tmp_path: Path) -> None:
         assert serving.top_stories(1) is not serving.top_stories(1)
         stored_elsewhere(serving, "election")
         assert len(titles(serving)) == 2
+    finally:
+        serving.close()
+
+
+def test_readers_arriving_together_rank_a_stale_page_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    serving = on(tmp_path / "home", page_cache_seconds="3600")
+    try:
+        serving.import_paths([write_reports(tmp_path, ["harbour"])])
+        serving.wait_for_stories()
+        old = serving.top_stories(1)
+        serving.import_paths([write_reports(tmp_path, ["election"])])  # the page is stale now
+        serving.wait_for_stories()
+
+        rankings: list[int] = []
+        real = storyline.app.home_stories
+
+        def slow_ranking(*args: Any, **kwargs: Any) -> Any:
+            rankings.append(1)
+            time.sleep(0.5)  # a ranking that takes a while, as on a large store
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(storyline.app, "home_stories", slow_ranking)
+        with ThreadPoolExecutor(16) as pool:
+            pages = list(pool.map(lambda _: serving.top_stories(1), range(16)))
+        assert len(rankings) == 1, "one thread ranks; the others get the last ranking meanwhile"
+        assert all(page is old or len(page[0]) == 2 for page in pages)
+        assert len(serving.top_stories(1)[0]) == 2
+        assert len(rankings) == 1
     finally:
         serving.close()

@@ -106,7 +106,7 @@ log = structlog.get_logger(__name__)
 
 # A worker whose database went away tries again after this long.
 RECONNECT_SECONDS = 2.0
-# Ranked home pages kept at once (readers rarely go past the first few).
+# Home pages kept ranked: the first ones (readers rarely go further; later pages rank each time).
 _HOME_PAGES_KEPT = 20
 
 
@@ -135,6 +135,7 @@ class Storyline:
         self._search_embedder: Embedder | None = None
         # Home pages as ranked: page -> (store generation, monotonic time, result); see top_stories.
         self._home_pages: dict[int, tuple[int, float, tuple[list[StoryCard], bool]]] = {}
+        self._home_ranking: dict[int, threading.Lock] = {}  # page -> held while one thread ranks it
 
     @property
     def stories(self) -> StoryStage | None:
@@ -361,20 +362,33 @@ class Storyline:
         Ranking reads the coverage of every recent story, so a page is reused until this
         process writes to the store or ``page_cache_seconds`` pass (others' writes show then).
         """
-        ttl = self.settings.page_cache_seconds
-        if ttl <= 0:
+        if self.settings.page_cache_seconds <= 0 or page > _HOME_PAGES_KEPT:
             return home_stories(self.store, page=page, page_size=self.settings.page_size)
-        generation, now = self.store.generation, time.monotonic()
         with self._lock:
             kept = self._home_pages.get(page)
-        if kept is not None and kept[0] == generation and now - kept[1] < ttl:
+            ranking = self._home_ranking.setdefault(page, threading.Lock())
+        if kept is not None and self._fresh(kept):
             return kept[2]
-        ranked = home_stories(self.store, page=page, page_size=self.settings.page_size)
-        with self._lock:
-            if len(self._home_pages) >= _HOME_PAGES_KEPT:
-                self._home_pages.clear()
-            self._home_pages[page] = (generation, now, ranked)
-        return ranked
+        # One thread ranks a page at a time; the others get the last ranking meanwhile (a stale
+        # page for one ranking's time), or wait for it when there is none yet. Without this,
+        # every request arriving while the page is stale ranks it again, all at once.
+        if not ranking.acquire(blocking=kept is None):
+            return kept[2]  # type: ignore[index]  # blocking only when kept is None
+        try:
+            with self._lock:
+                kept = self._home_pages.get(page)
+            if kept is not None and self._fresh(kept):
+                return kept[2]  # ranked by the thread this one waited for
+            generation, now = self.store.generation, time.monotonic()
+            ranked = home_stories(self.store, page=page, page_size=self.settings.page_size)
+            with self._lock:
+                self._home_pages[page] = (generation, now, ranked)
+            return ranked
+        finally:
+            ranking.release()
+
+    def _fresh(self, kept: tuple[int, float, object]) -> bool:
+        return kept[0] == self.store.generation and time.monotonic() - kept[1] < self.settings.page_cache_seconds
 
     def find_story(self, story_id: int) -> StoryView | MovedStory | None:
         """A story's page; where it moved if it was merged into another (addresses redirect); None: no such story."""
