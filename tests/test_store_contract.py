@@ -270,6 +270,15 @@ def test_story_links_merges_and_related(store: SQLStore) -> None:
     assert store.resolve_story(11) == 12, "redirects follow later merges"
 
 
+def test_stories_after_counts_live_stories_above_an_id(store: SQLStore) -> None:
+    assert store.stories_after(0) == (0, 0)
+    ids = [r.article_id for r in store.upsert_articles([make_article(n) for n in range(3)])]
+    store.save_story_links([StoryLink(ids[0], 10, 0.0), StoryLink(ids[1], 11, 0.0), StoryLink(ids[2], 12, 0.0)])
+    assert [store.stories_after(n) for n in (0, 10, 11, 12, 2**62)] == [(3, 12), (2, 12), (1, 12), (0, 12), (0, 12)]
+    store.save_story_links([], merges=[(12, 10)])  # the newest story merged away: not new, not the newest
+    assert [store.stories_after(n) for n in (0, 10, 11)] == [(2, 11), (1, 11), (0, 11)]
+
+
 def test_story_stats_count_copies_once(store: SQLStore) -> None:
     ids = [r.article_id for r in store.upsert_articles([make_article(n, outlet=f"Outlet {n}") for n in range(3)])]
     store.save_duplicates([DuplicateLink(ids[0], ids[0], None),

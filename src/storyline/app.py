@@ -106,6 +106,8 @@ log = structlog.get_logger(__name__)
 
 # A worker whose database went away tries again after this long.
 RECONNECT_SECONDS = 2.0
+# Above any story id: asking for stories after it reads only the newest id.
+_NO_STORY_AFTER = 2**62
 # Home pages kept ranked: the first ones (readers rarely go further; later pages rank each time).
 _HOME_PAGES_KEPT = 20
 
@@ -355,6 +357,10 @@ class Storyline:
     def new_stories(self, after: int) -> tuple[int, int]:
         """Stories made since story ``after`` (merged ones not counted), and the newest story's id."""
         return self.store.stories_after(after)
+
+    def newest_story(self) -> int:
+        """The newest story's id (0: none yet): what a page keeps to ask ``new_stories`` about later."""
+        return self.store.stories_after(_NO_STORY_AFTER)[1]
 
     def top_stories(self, page: int = 1) -> tuple[list[StoryCard], bool]:
         """One page (from 1) of stories, best first (``storyline.reading.ranking``), and whether more follow.

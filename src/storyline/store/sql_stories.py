@@ -102,10 +102,18 @@ class StoryQueries:
 
     def stories_after(self: _StoreInternals, after: int) -> tuple[int, int]:
         live = stories.c.merged_into.is_(None)
-        query = sa.select(sa.func.count().filter(stories.c.id > after), sa.func.coalesce(sa.func.max(stories.c.id), 0)
-                          ).where(live)
-        count, newest = self._read("reading stories", lambda c: c.execute(query).one())
-        return int(count), int(newest)
+        # Both walk the primary key from the top: cheap however many stories the store has,
+        # as long as few are newer than ``after`` (a page asks about the ones since it was shown).
+        newest = sa.select(stories.c.id).where(live).order_by(stories.c.id.desc()).limit(1)
+        newer = sa.select(sa.func.count()).select_from(stories).where(live, stories.c.id > after)
+
+        def read(conn: Connection) -> tuple[int, int]:
+            top = conn.execute(newest).scalar()
+            if top is None or top <= after:
+                return 0, int(top or 0)
+            return int(conn.execute(newer).scalar() or 0), int(top)
+
+        return self._read("reading stories", read)
 
     def resolve_story(self: _StoreInternals, story_id: int) -> int | None:
         def follow(conn: Connection) -> int | None:

@@ -46,7 +46,7 @@ def home(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1) ->
 
 def _live(app: Storyline) -> dict[str, object] | None:
     seconds = app.settings.live_updates_seconds
-    return {"newest": app.new_stories(0)[1], "seconds": seconds} if seconds > 0 else None
+    return {"newest": app.newest_story(), "seconds": seconds} if seconds > 0 else None
 
 
 # A question asked on a story or article page (``?q=``): the form is a GET, so answers have addresses.
