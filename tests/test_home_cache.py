@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-import storyline.app
+import storyline.reading.home
 from storyline.app import Storyline, make_app
 from storyline.config import load_settings
 from storyline.normalize import content_hash
@@ -88,14 +88,14 @@ def test_readers_arriving_together_rank_a_stale_page_once(tmp_path: Path, monkey
         serving.wait_for_stories()
 
         rankings: list[int] = []
-        real = storyline.app.home_stories
+        real = storyline.reading.home.home_stories
 
         def slow_ranking(*args: Any, **kwargs: Any) -> Any:
             rankings.append(1)
             time.sleep(0.5)  # a ranking that takes a while, as on a large store
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(storyline.app, "home_stories", slow_ranking)
+        monkeypatch.setattr(storyline.reading.home, "home_stories", slow_ranking)
         with ThreadPoolExecutor(16) as pool:
             pages = list(pool.map(lambda _: serving.top_stories(1), range(16)))
         assert len(rankings) == 1, "one thread ranks; the others get the last ranking meanwhile"

@@ -47,12 +47,12 @@ from storyline.reading import (
     StoryView,
     article_view,
     entity_view,
-    home_stories,
     story_view,
     syndication_of,
 )
 from storyline.reading import search as _search
 from storyline.reading.ask import StoryAnswer, ask_article, ask_story
+from storyline.reading.home import HomePages
 from storyline.reading.llm_summaries import LLMSummaries
 from storyline.reading.search import SearchGroup, SearchHit, SearchRequest, SearchResults
 from storyline.store import Store, open_store
@@ -108,8 +108,6 @@ log = structlog.get_logger(__name__)
 RECONNECT_SECONDS = 2.0
 # Above any story id: asking for stories after it reads only the newest id.
 _NO_STORY_AFTER = 2**62
-# Home pages kept ranked: the first ones (readers rarely go further; later pages rank each time).
-_HOME_PAGES_KEPT = 20
 
 
 class Storyline:
@@ -135,9 +133,7 @@ class Storyline:
         self._llm_summaries = LLMSummaries(store, self._endpoint, self._summaries) if self._endpoint else None
         self._lock = threading.RLock()  # properties that build on each other take it in turn
         self._search_embedder: Embedder | None = None
-        # Home pages as ranked: page -> (store generation, monotonic time, result); see top_stories.
-        self._home_pages: dict[int, tuple[int, float, tuple[list[StoryCard], bool]]] = {}
-        self._home_ranking: dict[int, threading.Lock] = {}  # page -> held while one thread ranks it
+        self._home = HomePages(store, page_size=settings.page_size, ttl=settings.page_cache_seconds)
 
     @property
     def stories(self) -> StoryStage | None:
@@ -365,36 +361,9 @@ class Storyline:
     def top_stories(self, page: int = 1) -> tuple[list[StoryCard], bool]:
         """One page (from 1) of stories, best first (``storyline.reading.ranking``), and whether more follow.
 
-        Ranking reads the coverage of every recent story, so a page is reused until this
-        process writes to the store or ``page_cache_seconds`` pass (others' writes show then).
+        The first pages are reused until this process writes or ``page_cache_seconds`` pass (``reading.home``).
         """
-        if self.settings.page_cache_seconds <= 0 or page > _HOME_PAGES_KEPT:
-            return home_stories(self.store, page=page, page_size=self.settings.page_size)
-        with self._lock:
-            kept = self._home_pages.get(page)
-            ranking = self._home_ranking.setdefault(page, threading.Lock())
-        if kept is not None and self._fresh(kept):
-            return kept[2]
-        # One thread ranks a page at a time; the others get the last ranking meanwhile (a stale
-        # page for one ranking's time), or wait for it when there is none yet. Without this,
-        # every request arriving while the page is stale ranks it again, all at once.
-        if not ranking.acquire(blocking=kept is None):
-            return kept[2]  # type: ignore[index]  # blocking only when kept is None
-        try:
-            with self._lock:
-                kept = self._home_pages.get(page)
-            if kept is not None and self._fresh(kept):
-                return kept[2]  # ranked by the thread this one waited for
-            generation, now = self.store.generation, time.monotonic()
-            ranked = home_stories(self.store, page=page, page_size=self.settings.page_size)
-            with self._lock:
-                self._home_pages[page] = (generation, now, ranked)
-            return ranked
-        finally:
-            ranking.release()
-
-    def _fresh(self, kept: tuple[int, float, object]) -> bool:
-        return kept[0] == self.store.generation and time.monotonic() - kept[1] < self.settings.page_cache_seconds
+        return self._home.page(page)
 
     def find_story(self, story_id: int) -> StoryView | MovedStory | None:
         """A story's page; where it moved if it was merged into another (addresses redirect); None: no such story."""
